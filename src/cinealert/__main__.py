@@ -1,0 +1,3 @@
+from cinealert.cli import main
+
+raise SystemExit(main())

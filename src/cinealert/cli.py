@@ -1,0 +1,219 @@
+"""The command line. Thin: it parses options, calls the pipeline and prints results.
+
+Exit status: 0 done; 2 bad input or unusable option (one line on stderr); 1 internal error.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+
+from cinealert import __version__
+from cinealert.errors import InputError
+
+CAMERAS = ("static", "circle", "up-down", "swing", "zoom-in", "dolly-zoom")
+
+EPILOG_MAKE = """\
+examples:
+  cinealert make flood -o out/flood
+  cinealert make "호우경보 발령" -o out/rain --camera up-down
+  cinealert make alert.xml --lang ko -o out/alert --size 1920x1080 --seconds 4
+  cinealert make wildfire -o out/fire --seed 7 --camera zoom-in --motion-speed 1.5
+
+INPUT is a CAP file (1.0/1.1/1.2), a disaster type (flood, landslide, drought, wildfire, heavy_snow,
+typhoon, earthquake, heavy_rain, tsunami, ...; Korean names work too) or a sentence of free text.
+DIR receives cinemagraph.mp4, cinemagraph.gif, cinemagraph.webp, poster.png, report.json and, for
+CAP input, alert.xml (the alert with <resource> entries for the media).
+"""
+
+EPILOG_ANIMATE = """\
+examples:
+  cinealert animate photo.jpg --disaster flood -o out/photo
+  cinealert animate fire.png --disaster wildfire --size 1280x720 --camera static -o out/fire
+
+The photo keeps its own size unless --size is given (then it is scaled to cover and centre-cropped).
+Moving regions and depth are estimated from the photo (built-in heuristics, or a model backend).
+"""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors and exit status 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        sys.stderr.write(f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        raise SystemExit(2)
+
+
+def _size(text: str) -> tuple[int, int]:
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+        raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1024x576, got {text!r}")
+    return int(parts[0]), int(parts[1])
+
+
+def _render_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("clip")
+    g.add_argument("-o", "--out", required=True, metavar="DIR", help="output folder (created if needed)")
+    g.add_argument("--seed", type=int, default=0, help="seed for every random choice (default 0)")
+    g.add_argument("--size", type=_size, default=None, metavar="WxH",
+                   help="frame size, both sides even, 64-4096 (default 1024x576)")
+    g.add_argument("--seconds", type=float, default=3.0, help="loop length in seconds (default 3)")
+    g.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    g.add_argument("--camera", choices=CAMERAS, default="circle",
+                   help="looping camera path (default circle)")
+    g.add_argument("--camera-amplitude", type=float, default=1.0, metavar="A",
+                   help="camera motion as a multiple of the safe default (0-4, default 1)")
+    g.add_argument("--motion-speed", type=float, default=1.0, metavar="S",
+                   help="fluid speed multiplier (0 freezes, default 1)")
+    g.add_argument("--formats", default="mp4,gif,webp,poster",
+                   help="media to write, comma-separated from mp4,gif,webp,poster (default all)")
+    g.add_argument("--quiet", action="store_true", help="no progress bar")
+    b = p.add_argument_group("backends (see `cinealert backends`)")
+    b.add_argument("--segmenter", choices=("hints", "heuristic"), default=None,
+                   help="moving-region backend (default: the image's exact hints, else heuristic)")
+    b.add_argument("--depth", choices=("hints", "heuristic"), default=None,
+                   help="depth backend (default: the image's exact hints, else heuristic)")
+    b.add_argument("--inpainter", choices=("pushpull", "telea"), default="pushpull",
+                   help="fills what nearer layers hide (default pushpull)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="cinealert", description=(
+        "Turn disaster alerts into short, seamlessly looping 3D cinemagraphs: one picture of the "
+        "disaster with its water, fire, smoke or snow moving while the camera glides through it."),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="Run `cinealert COMMAND --help` for each command's options and examples.")
+    parser.add_argument("--version", action="version", version=f"cinealert {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("make", help="alert → cinemagraph (the main job)", epilog=EPILOG_MAKE,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Make a looping 3D cinemagraph from an alert, a keyword or free text.")
+    p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
+    p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
+    _render_options(p)
+
+    p = sub.add_parser("animate", help="animate your own photo", epilog=EPILOG_ANIMATE,
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       description="Animate a photo of a disaster as a looping 3D cinemagraph.")
+    p.add_argument("image", metavar="IMAGE", help="PNG, JPEG, WebP, BMP or TIFF file")
+    p.add_argument("--disaster", required=True, metavar="TYPE",
+                   help="disaster type shown in the photo (flood, wildfire, ...)")
+    _render_options(p)
+
+    p = sub.add_parser("inspect", help="print the normalised alert",
+                       description="Parse an alert and print what cinealert understood.")
+    p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
+    p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("prompt", help="print the scene metadata and prompt",
+                       description="Print the scene metadata, prompt and negative prompt for an alert.")
+    p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
+    p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = sub.add_parser("backends", help="list every stage's backends and whether they can run here",
+                       description="List every stage's backends and whether each is usable here.")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _options(args: argparse.Namespace):
+    from cinealert.pipeline import Options
+    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
+    bad = [f for f in formats if f not in ("mp4", "gif", "webp", "poster")]
+    if bad or not formats:
+        raise InputError(f"unknown --formats value(s) {', '.join(bad) or '(none)'}; "
+                         "choose from mp4, gif, webp, poster.")
+    width, height = args.size or (1024, 576)
+    return Options(seed=args.seed, width=width, height=height, seconds=args.seconds, fps=args.fps,
+                   camera=args.camera, camera_amplitude=args.camera_amplitude,
+                   motion_speed=args.motion_speed, lang=getattr(args, "lang", None),
+                   segmenter=args.segmenter, depth=args.depth, inpainter=args.inpainter,
+                   formats=formats, progress=not args.quiet)
+
+
+def _print_result(result) -> None:
+    r = result.report
+    m = r["metrics"]
+    print(f"cinemagraph written to {result.out_dir}/")
+    for key, path in result.paths.items():
+        print(f"  {key:7s} {path}")
+    print(f"  {r['disaster']}, {r['video']['width']}x{r['video']['height']}, {r['video']['frames']} frames "
+          f"at {r['video']['fps']:g} fps, {r['timings_s']['total']:.1f} s; loop seam {m['loop_seam']:.2f}, "
+          f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.command == "make":
+        from cinealert.pipeline import make
+        _print_result(make(args.input, args.out, _options(args)))
+    elif args.command == "animate":
+        from cinealert.pipeline import animate
+        _print_result(animate(args.image, args.disaster, args.out, _options(args),
+                              size_given=args.size is not None))
+    elif args.command == "inspect":
+        from cinealert.alerts import read_input
+        alert = read_input(args.input, lang=args.lang)
+        if args.json:
+            print(json.dumps(alert.to_dict(), ensure_ascii=False, indent=2))
+        else:
+            for k, v in alert.summary().items():
+                print(f"{k:11s} {v}")
+            for w in alert.warnings:
+                print(f"warning     {w}")
+    elif args.command == "prompt":
+        from cinealert import registry
+        from cinealert.alerts import read_input
+        alert = read_input(args.input, lang=args.lang)
+        meta = registry.create("prompting", "template").generate(alert, seed=args.seed)
+        if args.json:
+            print(json.dumps({"metadata": meta.to_dict(), "prompt": meta.to_prompt(),
+                              "negative_prompt": meta.negative_prompt()}, ensure_ascii=False, indent=2))
+        else:
+            print(meta.to_prompt())
+            print(f"\nnegative: {meta.negative_prompt()}")
+    elif args.command == "backends":
+        from cinealert import registry
+        rows = []
+        for b in registry.BACKENDS:
+            ok, reason = b.availability()
+            summary = b.load().summary if ok else ""
+            rows.append({"stage": b.stage, "name": b.name, "usable": ok, "reason": reason, "summary": summary})
+        if args.json:
+            print(json.dumps(rows, indent=2))
+        else:
+            for r in rows:
+                mark = "yes" if r["usable"] else "NO "
+                print(f"{r['stage']:10s} {r['name']:10s} {mark} {r['summary'] or r['reason']}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.command:
+        parser.print_help()
+        return 2
+    try:
+        return _run(args)
+    except InputError as err:
+        sys.stderr.write(f"cinealert {args.command}: error: {err}\n")
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("cinealert: interrupted\n")
+        return 130
+    except Exception as err:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
+        if os.environ.get("CINEALERT_DEBUG"):
+            traceback.print_exc()
+        sys.stderr.write(f"cinealert {args.command}: internal error: {type(err).__name__}: {err} "
+                         "(set CINEALERT_DEBUG=1 for the traceback)\n")
+        return 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Delivery: the files a user receives (video, GIF, WebP, poster, report, enriched CAP)."""

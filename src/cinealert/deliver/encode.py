@@ -1,0 +1,141 @@
+"""Encoders: H.264 MP4, animated GIF and WebP through the ffmpeg that imageio-ffmpeg ships.
+
+Frames are streamed to ffmpeg while they are rendered, so encoding overlaps rendering and no
+full-size frame list is kept in memory.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from cinealert.errors import BackendUnavailable
+
+
+def ffmpeg_exe() -> str:
+    try:
+        import imageio_ffmpeg
+    except ImportError as err:   # pragma: no cover - a dependency of the package
+        raise BackendUnavailable("ffmpeg is missing: install imageio-ffmpeg") from err
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+class FFmpegWriter:
+    """Write raw RGB frames of one size to a file through an ffmpeg process.
+
+    Args:
+        path: output file.
+        width, height: size of the frames that :meth:`write` receives.
+        fps: frame rate.
+        codec_args: ffmpeg output arguments (codec, quality, ...).
+        filters: an optional ``-vf`` filter chain (scaling for GIF/WebP).
+    """
+
+    def __init__(self, path: Path, *, width: int, height: int, fps: float, codec_args: list[str],
+                 filters: str | None = None, filter_complex: bool = False) -> None:
+        self.path = Path(path)
+        self.size = (width, height)
+        self._log = tempfile.TemporaryFile()
+        cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-"]
+        if filters:
+            cmd += ["-filter_complex" if filter_complex else "-vf", filters]
+        cmd += codec_args + [str(self.path)]
+        self._proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=self._log)
+        self.frames = 0
+
+    def write(self, frame: np.ndarray) -> None:
+        if frame.shape != (self.size[1], self.size[0], 3) or frame.dtype != np.uint8:
+            raise ValueError(f"frame must be ({self.size[1]}, {self.size[0]}, 3) uint8, "
+                             f"got {frame.shape} {frame.dtype}.")
+        try:
+            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+        except BrokenPipeError:
+            self.close()
+        self.frames += 1
+
+    def close(self) -> None:
+        if self._proc.stdin and not self._proc.stdin.closed:
+            try:
+                self._proc.stdin.close()
+            except BrokenPipeError:
+                pass
+        code = self._proc.wait()
+        if code != 0:
+            self._log.seek(0)
+            msg = self._log.read().decode("utf-8", "replace").strip().splitlines()
+            raise RuntimeError(f"ffmpeg failed writing {self.path.name}: {msg[-1] if msg else code}")
+        self._log.close()
+
+    def abort(self) -> None:
+        self._proc.kill()
+        self._proc.wait()
+        self._log.close()
+
+
+def even(x: float) -> int:
+    return max(2, int(round(x / 2)) * 2)
+
+
+def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20,
+               preset: str = "fast") -> FFmpegWriter:
+    """H.264 High profile, yuv420p, BT.709 tags, faststart: plays in browsers, phones and TVs."""
+    args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+            "-pix_fmt", "yuv420p", "-g", str(max(1, int(round(fps)))),
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
+            "-color_range", "tv", "-movflags", "+faststart", "-an", "-f", "mp4"]
+    return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args,
+                        filters="scale=out_color_matrix=bt709:out_range=tv")
+
+
+def gif_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 480,
+               gif_fps: float = 12.0) -> FFmpegWriter:
+    """Looping GIF with one palette made for the whole clip."""
+    out_w = min(width, max_width)
+    out_h = even(height * out_w / width)
+    rate = min(fps, gif_fps)
+    graph = (f"fps={rate:g},scale={out_w}:{out_h}:flags=area,split[a][b];"
+             f"[a]palettegen=max_colors=192:stats_mode=full[p];[b][p]paletteuse=dither=sierra2_4a")
+    return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=["-loop", "0", "-f", "gif"],
+                        filters=graph, filter_complex=True)
+
+
+def webp_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 640,
+                quality: int = 70) -> FFmpegWriter:
+    """Looping animated WebP (lossy)."""
+    out_w = min(width, max_width)
+    out_h = even(height * out_w / width)
+    args = ["-c:v", "libwebp", "-lossless", "0", "-q:v", str(quality), "-compression_level", "3",
+            "-preset", "picture", "-loop", "0", "-f", "webp"]
+    return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args,
+                        filters=f"scale={out_w}:{out_h}:flags=area")
+
+
+def probe_video(path: Path) -> dict:
+    """Count the frames of a video and read its size with ffmpeg (no ffprobe needed)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostats", "-i", str(path), "-map", "0:v:0", "-c", "copy",
+           "-f", "null", "-"]
+    res = subprocess.run(cmd, capture_output=True, text=True, errors="replace")
+    text = res.stderr
+    frames = re.findall(r"frame=\s*(\d+)", text)
+    size = re.search(r"Video: ([^,]+).*?, (\d{2,5})x(\d{2,5})", text)
+    fps = re.search(r"([\d.]+) fps", text)
+    return {
+        "frames": int(frames[-1]) if frames else None,
+        "codec": size.group(1).split()[0] if size else None,
+        "width": int(size.group(2)) if size else None,
+        "height": int(size.group(3)) if size else None,
+        "fps": float(fps.group(1)) if fps else None,
+        "pix_fmt": "yuv420p" if "yuv420p" in text else None,
+    }
+
+
+def write_json(path: Path, data: dict) -> None:
+    tmp = Path(str(path) + ".part")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

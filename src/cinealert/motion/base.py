@@ -1,0 +1,41 @@
+"""The motion stage's output: everything that moves, described once for the whole loop."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+@dataclass
+class Oscillation:
+    """A displacement that loops by construction: ``d(x, t) = cos(2πct/N)·P(x) + sin(2πct/N)·Q(x)``.
+
+    ``P`` and ``Q`` are ``(H, W, 2)`` float32 pixel offsets (x, y); ``cycles`` is the whole number of
+    periods in one loop, so frame N equals frame 0.
+    """
+
+    p: np.ndarray
+    q: np.ndarray
+    cycles: int
+
+
+@dataclass
+class MotionPlan:
+    """Attributes:
+        flow: ``(H, W, 2)`` float32 Eulerian field in pixels per frame (x along columns, y along rows),
+            zero where nothing flows.
+        mask: ``(H, W)`` float32 soft mask in [0, 1] of every pixel whose texture moves.
+        oscillations: looping displacements (ripples, sway, shimmer) added on top of the flow.
+        effects: whole-frame effects with their settings, e.g. ``{"kind": "rain", ...}``.
+        shake: ``(N, 2)`` float32 whole-frame offsets in pixels per frame, or None.
+        backend: name of the backend that made it.
+        info: details for the report (speeds per class, ...).
+    """
+
+    flow: np.ndarray
+    mask: np.ndarray
+    oscillations: list[Oscillation] = field(default_factory=list)
+    effects: list[dict] = field(default_factory=list)
+    shake: np.ndarray | None = None
+    backend: str = ""
+    info: dict = field(default_factory=dict)

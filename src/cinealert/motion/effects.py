@@ -1,0 +1,146 @@
+"""Whole-frame effects drawn over the rendered frame: rain, snow, embers and drifting haze.
+
+Every particle moves on a torus whose size is chosen so that, over the N frames of a loop, it travels
+a whole number of turns in both directions: frame N equals frame 0 exactly. Particles live at three
+depths; nearer ones are larger, brighter and faster, which reads as depth.
+"""
+from __future__ import annotations
+
+import math
+
+import cv2
+import numpy as np
+
+_SHIFT = 4                      # sub-pixel drawing precision (1/16 pixel)
+_ONE = 1 << _SHIFT
+
+
+class ParticleEffect:
+    """One effect of a :class:`~cinealert.motion.base.MotionPlan` (``effect["kind"]``), ready to draw.
+
+    Args:
+        effect: settings from the motion plan (``kind``, ``density``, ``speed``, ``seed``, ...).
+        width, height: frame size.
+        frames: loop length N.
+        fps: frames per second.
+    """
+
+    def __init__(self, effect: dict, *, width: int, height: int, frames: int, fps: float) -> None:
+        self.kind = effect["kind"]
+        if self.kind not in ("rain", "snowfall", "embers", "dust_haze"):
+            raise ValueError(f"Unknown effect {self.kind!r}.")
+        self.w, self.h, self.n = width, height, frames
+        self.seconds = frames / fps
+        self.rng = np.random.default_rng(effect.get("seed", 0))
+        self.density = float(effect.get("density", 1.0))
+        self.speed = float(effect.get("speed", 1.0))
+        self.angle = math.radians(float(effect.get("angle_deg", 0.0)))
+        self.scale = width / 1024.0
+        self._alpha = np.zeros((height, width), np.uint8)
+        colours = {"rain": (205, 215, 230), "snowfall": (250, 252, 255), "embers": (255, 170, 60),
+                   "dust_haze": (214, 182, 120)}
+        self._colour = np.empty((height, width, 3), np.uint8)
+        self._colour[:] = colours[self.kind]
+        self._tiers = self._make_tiers() if self.kind != "dust_haze" else []
+        self._haze = self._make_haze() if self.kind == "dust_haze" else None
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _make_tiers(self) -> list[dict]:
+        """Three depth tiers of particles with whole-turn velocities."""
+        area = self.w * self.h / (1024 * 576)
+        if self.kind == "rain":
+            spec = [(0.9, 380, 0.35, 1.0), (1.5, 200, 0.5, 1.5), (2.3, 70, 0.7, 2.2)]   # (H/s, count, alpha, size)
+        elif self.kind == "snowfall":
+            spec = [(0.16, 420, 0.55, 1.2), (0.26, 220, 0.75, 2.0), (0.42, 70, 0.9, 3.4)]
+        else:   # embers rise
+            spec = [(-0.18, 40, 0.6, 1.1), (-0.3, 25, 0.8, 1.6), (-0.45, 10, 0.95, 2.2)]
+        tiers = []
+        for speed_h, count, alpha, size in spec:
+            count = max(4, int(count * self.density * area))
+            margin = 0.15 * self.h
+            span_y = self.h + 2 * margin
+            turns_y = max(1, int(round(abs(speed_h) * self.speed * self.seconds * self.h / span_y)))
+            vy = math.copysign(turns_y * span_y / self.n, speed_h) if self.speed > 0 else 0.0
+            travel_x = math.tan(self.angle) * vy * self.n
+            if abs(travel_x) < 0.25 * self.w:
+                span_x, vx = float(self.w + 2 * margin), 0.0
+            else:
+                turns_x = max(1, int(round(abs(travel_x) / self.w)))
+                span_x = abs(travel_x) / turns_x
+                vx = math.copysign(turns_x * span_x / self.n, travel_x)
+            tiers.append({
+                "x0": self.rng.uniform(0, span_x, count), "y0": self.rng.uniform(0, span_y, count),
+                "phase": self.rng.uniform(0, 2 * math.pi, count),
+                "span": (span_x, span_y), "margin": margin, "v": (vx, vy),
+                "alpha": alpha, "size": size * self.scale,
+                "sway_cycles": max(1, int(round(0.5 * self.seconds))),
+            })
+        return tiers
+
+    def _make_haze(self) -> np.ndarray:
+        """A horizontally periodic haze texture (period = width) to scroll by whole widths."""
+        xs = np.arange(self.w, dtype=np.float32) / self.w
+        ys = np.arange(self.h, dtype=np.float32)[:, None] / self.h
+        tex = np.zeros((self.h, self.w), np.float32)
+        for _ in range(6):
+            k = int(self.rng.integers(1, 5))
+            ph = self.rng.uniform(0, 2 * math.pi)
+            wob = self.rng.uniform(2, 6)
+            tex += np.sin(2 * math.pi * k * xs[None, :] + ph + wob * ys) / k
+        tex = (tex - tex.min()) / max(1e-6, float(np.ptp(tex)))
+        vertical = np.clip(1.1 - ys * 0.6, 0, 1)
+        return (0.10 + 0.22 * tex * vertical) * self.density
+
+    # -- drawing ---------------------------------------------------------------------------
+    def draw(self, frame: np.ndarray, t: int) -> np.ndarray:
+        """Return ``frame`` (``(H, W, 3)`` uint8) with the effect at loop frame ``t`` drawn over it."""
+        if self._haze is not None:
+            turns = max(1, int(round(0.08 * self.speed * self.seconds)))
+            shift = (turns * self.w * t / self.n) % self.w
+            a = np.roll(self._haze, int(round(shift)), axis=1)
+            return cv2.blendLinear(frame, self._colour, (1.0 - a).astype(np.float32), a.astype(np.float32))
+        canvas = self._alpha
+        canvas[:] = 0
+        for tier in self._tiers:
+            self._draw_tier(canvas, tier, t)
+        a = canvas.astype(np.float32) * (1.0 / 255.0)
+        return cv2.blendLinear(frame, self._colour, 1.0 - a, a)
+
+    def _positions(self, tier: dict, t: int) -> tuple[np.ndarray, np.ndarray]:
+        span_x, span_y = tier["span"]
+        vx, vy = tier["v"]
+        x = (tier["x0"] + vx * t) % span_x
+        y = (tier["y0"] + vy * t) % span_y - tier["margin"]
+        if self.kind in ("snowfall", "embers"):
+            c = tier["sway_cycles"]
+            x = x + 6 * self.scale * tier["size"] * np.sin(2 * math.pi * c * t / self.n + tier["phase"])
+        return x, y
+
+    def _draw_tier(self, canvas: np.ndarray, tier: dict, t: int) -> None:
+        x, y = self._positions(tier, t)
+        span_x = tier["span"][0]
+        reps = range(-1, int(math.ceil(self.w / span_x)) + 1)
+        xs = np.concatenate([x + k * span_x for k in reps])
+        ys = np.tile(y, len(reps))
+        keep = (xs > -40) & (xs < self.w + 40) & (ys > -40) & (ys < self.h + 40)
+        xs, ys = xs[keep], ys[keep]
+        value = int(255 * tier["alpha"])
+        if self.kind == "rain":
+            vx, vy = tier["v"]
+            streak = min(1.6, 0.06 * tier["size"] / max(self.scale, 1e-6) + 0.5)   # motion-blur length
+            dx, dy = vx * streak, vy * streak
+            p0 = np.stack([xs, ys], -1)
+            p1 = np.stack([xs + dx, ys + dy], -1)
+            lines = (np.stack([p0, p1], 1) * _ONE).astype(np.int32)
+            thick = max(1, int(round(tier["size"] * 0.8)))
+            cv2.polylines(canvas, list(lines), False, value, thick, cv2.LINE_AA, _SHIFT)
+        else:
+            radius = max(1, int(round(tier["size"] * _ONE)))
+            if self.kind == "embers":
+                flicker = 0.6 + 0.4 * np.sin(2 * math.pi * 3 * t / self.n + np.tile(tier["phase"], len(reps))[keep])
+                fade = np.clip((ys / self.h) * 1.4, 0, 1)
+                values = (value * flicker * fade).astype(int)
+            else:
+                values = np.full(xs.shape, value)
+            for px, py, v in zip((xs * _ONE).astype(np.int64), (ys * _ONE).astype(np.int64), values):
+                cv2.circle(canvas, (int(px), int(py)), radius, int(v), -1, cv2.LINE_AA, _SHIFT)

@@ -1,0 +1,304 @@
+"""The main job, top to bottom: an alert (or a photo) becomes a looping 3D cinemagraph.
+
+1. Alert      — parse and normalise the input                      (alerts/)
+2. Metadata   — scene metadata, prompt and negative prompt         (prompting/)
+3. Image      — one still of the disaster, with hints if drawn     (imaging/)
+4. Scene      — moving regions and depth                           (scene/)
+5. Motion     — Eulerian field, looping displacements, effects     (motion/)
+6. Render     — layered depth, symmetric looping, camera; encode   (render/, deliver/)
+7. Report     — report.json and, for CAP input, the enriched alert (deliver/)
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from cinealert import __version__, registry
+from cinealert.disasters import get_disaster
+from cinealert.errors import InputError
+from cinealert.imaging.base import ImageResult
+from cinealert.regions import Region
+from cinealert.validate import check_size
+
+MAX_FRAMES = 600
+
+
+@dataclass
+class Options:
+    """Options of ``make`` and ``animate`` (see ``cinealert make --help``)."""
+
+    seed: int = 0
+    width: int = 1024
+    height: int = 576
+    seconds: float = 3.0
+    fps: float = 24.0
+    camera: str = "circle"
+    camera_amplitude: float = 1.0
+    motion_speed: float = 1.0
+    lang: str | None = None
+    prompting: str = "template"
+    imaging: str = "procedural"
+    segmenter: str | None = None     # None: the image's hints when it has them, else heuristic
+    depth: str | None = None
+    inpainter: str = "pushpull"
+    formats: tuple[str, ...] = ("mp4", "gif", "webp", "poster")
+    progress: bool = True
+
+    @property
+    def frames(self) -> int:
+        return int(round(self.seconds * self.fps))
+
+    def check(self) -> None:
+        from cinealert.render.camera import CAMERAS
+        try:
+            check_size(self.width, self.height)
+        except (TypeError, ValueError) as err:
+            raise InputError(f"impossible size {self.width}x{self.height}: {err}") from None
+        if not 0.5 <= self.seconds <= 20:
+            raise InputError(f"--seconds must be between 0.5 and 20, got {self.seconds:g}.")
+        if not 4 <= self.fps <= 60:
+            raise InputError(f"--fps must be between 4 and 60, got {self.fps:g}.")
+        if not 2 <= self.frames <= MAX_FRAMES:
+            raise InputError(f"seconds × fps must give 2 to {MAX_FRAMES} frames, got {self.frames}.")
+        if self.camera not in CAMERAS:
+            raise InputError(f"Unknown camera {self.camera!r}. Available cameras: {', '.join(CAMERAS)}.")
+        if not 0 <= self.camera_amplitude <= 4:
+            raise InputError(f"--camera-amplitude must be between 0 and 4, got {self.camera_amplitude:g}.")
+        if not 0 <= self.motion_speed <= 5:
+            raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
+        for stage, name in (("prompting", self.prompting), ("imaging", self.imaging),
+                            ("segmenter", self.segmenter), ("depth", self.depth),
+                            ("inpainter", self.inpainter)):
+            if name is not None:
+                registry.entry(stage, name)
+
+
+@dataclass
+class JobResult:
+    out_dir: Path
+    report: dict
+    paths: dict[str, Path] = field(default_factory=dict)
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self._t = self.start
+
+    def lap(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.timings[stage] = round(now - self._t, 4)
+        self._t = now
+
+    def done(self) -> dict:
+        self.timings["total"] = round(time.perf_counter() - self.start, 4)
+        return self.timings
+
+
+def make(input_value: str, out_dir: str | Path, options: Options | None = None) -> JobResult:
+    """Alert (CAP file, keyword or free text) → cinemagraph in ``out_dir``."""
+    opts = options or Options()
+    opts.check()
+    clock = _Clock()
+
+    # 1. Alert
+    from cinealert.alerts import read_input
+    alert = read_input(input_value, lang=opts.lang)
+    clock.lap("alert")
+
+    # 2. Metadata
+    generator = registry.create("prompting", opts.prompting)
+    metadata = generator.generate(alert, seed=opts.seed)
+    clock.lap("metadata")
+
+    # 3. Image
+    illustrator = registry.create("imaging", opts.imaging)
+    result = illustrator.generate(metadata, width=opts.width, height=opts.height, seed=opts.seed)
+    clock.lap("image")
+
+    backends = {"alerts": "cap" if alert.source == "cap" else "keyword",
+                "prompting": generator.name, "imaging": illustrator.name}
+    return _animate_and_deliver(result, alert=alert, metadata=metadata, input_value=input_value,
+                                out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends)
+
+
+def animate(image_path: str | Path, disaster: str, out_dir: str | Path, options: Options | None = None,
+            *, size_given: bool = False) -> JobResult:
+    """The user's own photo → cinemagraph (no alert, metadata or image stage)."""
+    opts = options or Options()
+    dtype = get_disaster(disaster)
+    clock = _Clock()
+    image, note = load_image(image_path, size=(opts.width, opts.height) if size_given else None)
+    opts.width, opts.height = image.shape[1], image.shape[0]
+    opts.check()
+    clock.lap("image")
+    result = ImageResult(image=image, backend="file", info={"path": str(image_path), "note": note})
+    return _animate_and_deliver(result, alert=None, metadata=None, input_value=str(image_path),
+                                out_dir=Path(out_dir), opts=opts, clock=clock,
+                                backends={"imaging": "file"}, disaster_key=dtype.key)
+
+
+def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.ndarray, str]:
+    """Read an image file as ``(H, W, 3)`` float32 sRGB.
+
+    Without ``size`` the image keeps its own size (an odd side loses its last row or column, since
+    H.264 needs even sizes); with ``size`` it is scaled to cover that size and centre-cropped. What
+    was done is returned as a note for the report.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as err:
+        raise InputError(f"cannot read image {str(p)!r}: {err.strerror or err}") from None
+    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
+    if arr is None:
+        raise InputError(f"cannot read image {str(p)!r}: not a readable PNG, JPEG, WebP, BMP or TIFF file.")
+    h, w = arr.shape[:2]
+    note = f"used at its own size {w}x{h}"
+    if size is None:
+        if max(w, h) > 4096 or min(w, h) < 64:
+            raise InputError(f"image {str(p)!r} is {w}x{h}; give --size WxH (64 to 4096 per side) to scale it.")
+        if w % 2 or h % 2:
+            arr = arr[: h - h % 2, : w - w % 2]
+            note = f"cropped from {w}x{h} to {arr.shape[1]}x{arr.shape[0]} (H.264 needs even sizes)"
+    else:
+        tw, th = size
+        scale = max(tw / w, th / h)
+        nw, nh = max(tw, int(round(w * scale))), max(th, int(round(h * scale)))
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+        arr = cv2.resize(arr, (nw, nh), interpolation=interp)
+        y0, x0 = (nh - th) // 2, (nw - tw) // 2
+        arr = arr[y0:y0 + th, x0:x0 + tw]
+        note = f"scaled from {w}x{h} to cover {tw}x{th} and centre-cropped"
+    rgb = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
+    return np.ascontiguousarray(rgb), note
+
+
+def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: str, out_dir: Path,
+                         opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None
+                         ) -> JobResult:
+    from cinealert.deliver.cap_enrich import enrich_cap
+    from cinealert.deliver.encode import probe_video, write_json
+    from cinealert.deliver.media import MEDIA, MediaSettings, MediaWriter
+    from cinealert.evaluate.cinemagraph import loop_seam, max_flashes_per_second, static_leakage
+    from cinealert.render.camera import camera_path
+    from cinealert.render.renderer import LayeredRenderer
+
+    disaster = get_disaster(disaster_key or (metadata.disaster if metadata else alert.disaster))
+    image = result.image
+    h, w = image.shape[:2]
+
+    # 4. Scene: moving regions and depth
+    seg_name = opts.segmenter or ("hints" if result.regions is not None else "heuristic")
+    depth_name = opts.depth or ("hints" if result.depth is not None else "heuristic")
+    segmenter = registry.create("segmenter", seg_name)
+    regions = (segmenter.segment_result(result) if seg_name == "hints"
+               else segmenter.segment(image, disaster=disaster))
+    depth_backend = registry.create("depth", depth_name)
+    depth = depth_backend.estimate_result(result) if depth_name == "hints" else depth_backend.estimate(image)
+    backends.update(segmenter=seg_name, depth=depth_name)
+    clock.lap("scene")
+
+    # 5. Motion
+    motion = registry.create("motion", "rules")
+    plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
+                       seed=opts.seed, speed=opts.motion_speed)
+    backends["motion"] = motion.name
+    clock.lap("motion")
+
+    # 6. Render and encode, streamed frame by frame
+    near = depth[regions != Region.NONE] if (regions != Region.NONE).any() else depth
+    subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
+    camera = camera_path(opts.camera, frames=opts.frames, width=w, height=h,
+                         amplitude=opts.camera_amplitude, subject_depth=subject)
+    inpainter = registry.create("inpainter", opts.inpainter)
+    renderer = LayeredRenderer(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter)
+    backends.update(inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
+    clock.lap("layers")
+    small_size = (max(32, w // 4), max(18, h // 4))
+    smalls: list[np.ndarray] = []
+    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats)
+    progress = _progress(opts.frames, "rendering", opts.progress)
+    with MediaWriter(out_dir, settings) as writer:
+        for frame in renderer.frames():
+            writer.write(frame)
+            smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
+            progress.update(1)
+        progress.close()
+    paths = dict(writer.paths)
+    clock.lap("render_encode")
+
+    # 7. Metrics and report
+    moving = plan.mask > 0.5
+    still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
+    metrics = {
+        "loop_seam": round(loop_seam(smalls), 4),
+        "hole_ratio": round(renderer.stats.hole_ratio, 6),
+        "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
+        "max_flashes_per_s": max_flashes_per_second(smalls + smalls[: int(round(opts.fps))], opts.fps),
+    }
+    video = {"path": str(paths.get("mp4", "")), "width": w, "height": h, "fps": opts.fps,
+             "frames": opts.frames, "seconds": opts.seconds}
+    if "mp4" in paths:
+        probed = probe_video(paths["mp4"])
+        video.update(codec=probed["codec"], frames_encoded=probed["frames"])
+    clock.lap("metrics")
+
+    description = (f"{disaster.name_en} scene" if metadata is None
+                   else metadata.scene.rstrip(".")) + ", animated"
+    if alert is not None and alert.raw is not None and alert.source == "cap":
+        media = {k: v for k, v in paths.items() if k in MEDIA}
+        alert_xml = out_dir / "alert.xml"
+        part = out_dir / "alert.xml.part"
+        part.write_bytes(enrich_cap(alert.raw, media, description=description))
+        part.replace(alert_xml)
+        paths["alert"] = alert_xml
+    report = {
+        "input": input_value,
+        "alert": alert.summary() if alert is not None else None,
+        "disaster": disaster.key,
+        "metadata": metadata.to_dict() if metadata is not None else None,
+        "prompt": metadata.to_prompt() if metadata is not None else None,
+        "negative_prompt": metadata.negative_prompt() if metadata is not None else None,
+        "seed": opts.seed,
+        "backends": backends,
+        "timings_s": clock.done(),
+        "video": video,
+        "media": {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items()},
+        "metrics": metrics,
+        "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude,
+                   "max_shift_px": round(camera.max_shift_px(w, h), 2),
+                   "overscan": round(renderer.stats.overscan, 4)},
+        "scene": {"regions": {Region(v).name.lower(): round(float((regions == v).mean()), 4)
+                              for v in np.unique(regions)},
+                  "layers": renderer.stats.layers, "image": result.info},
+        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects],
+                               "shake": plan.shake is not None},
+        "warnings": list(alert.warnings) if alert is not None else [],
+        "version": __version__,
+    }
+    write_json(out_dir / "report.json", report)
+    paths["report"] = out_dir / "report.json"
+    return JobResult(out_dir=out_dir, report=report, paths=paths)
+
+
+class _NoProgress:
+    def update(self, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress(total: int, desc: str, enabled: bool):
+    if not enabled:
+        return _NoProgress()
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit="frame", file=sys.stderr, leave=False,
+                disable=not sys.stderr.isatty())

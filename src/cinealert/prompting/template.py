@@ -1,0 +1,826 @@
+"""A template metadata generator: the stand-in for the paper's fine-tuned LLM.
+
+It writes the same kind of structured scene description the LLM writes (scene sentence, setting,
+foreground and background objects, sky, time of day, season, lighting, mood, motion, camera) from hand-made
+pools of phrases. Choices depend only on the alert and the seed: the random generator is seeded with
+``seed ^ crc32(disaster key)`` (never Python's salted ``hash()``), so the same alert and seed always give the
+same metadata, and different seeds give different scenes.
+
+Object phrases name concrete things the built-in illustrator knows by keyword (houses, hanok, apartment
+blocks, road, bridge, cars, trees, pine, forest, rice paddies, fields, river, stream, embankment, mountain,
+ridge, hills, utility poles, power lines, greenhouses, fence, sea wall, harbour, boats) and the disaster's
+own elements (flood water, flames, smoke plume, debris flow, cracked earth, snowdrifts, waves, rubble).
+They never mention people: the prompt always ends with the directive that no people appear.
+"""
+from __future__ import annotations
+
+import random
+import re
+import zlib
+from dataclasses import dataclass
+
+from cinealert.alerts.model import Alert
+from cinealert.disasters import DISASTERS, get_disaster
+from cinealert.prompting.metadata import SEASONS, TIMES_OF_DAY, SceneMetadata
+
+# --------------------------------------------------------------------------------------------------
+# Scenery objects. "d" is the plain form; the other keys are the form under a ground condition:
+# wet (rain, flood), dry (drought, heat, fire weather), snow (snow, frost), wind (storm winds),
+# quake (earthquake damage), surge (sea water driven ashore). A missing condition falls back to "d".
+# --------------------------------------------------------------------------------------------------
+OBJECTS: dict[str, dict[str, str]] = {
+    "houses_tin": {
+        "d": "a cluster of low houses with blue tin roofs",
+        "wet": "low houses with blue tin roofs streaming with rain",
+        "snow": "low houses with blue tin roofs under a thick layer of snow",
+        "quake": "low houses with blue tin roofs, some with collapsed walls",
+        "surge": "low houses with blue tin roofs standing in swirling sea water",
+        "wind": "low houses with blue tin roofs rattling in the gusts",
+    },
+    "houses_tile": {
+        "d": "a row of farmhouses with red tile roofs behind a stone fence",
+        "snow": "farmhouses with snow-laden red tile roofs behind a stone fence",
+        "quake": "farmhouses with red roof tiles sliding off cracked walls",
+        "dry": "sun-baked farmhouses with faded red tile roofs",
+    },
+    "hanok": {
+        "d": "traditional hanok houses with curved grey tile roofs and a low stone fence",
+        "snow": "traditional hanok houses with snow along their curved tile roofs",
+        "quake": "hanok houses with toppled roof tiles and a broken stone fence",
+        "wet": "hanok houses with rain pouring from their curved tile eaves",
+    },
+    "apartments": {
+        "d": "rows of tall white apartment blocks",
+        "snow": "tall apartment blocks with snow on every ledge",
+        "quake": "tall apartment blocks with cracked facades",
+        "dry": "tall apartment blocks wavering in the heat haze",
+        "wet": "tall apartment blocks blurred by the rain",
+    },
+    "river_emb": {
+        "d": "a wide river between grassy embankments",
+        "wet": "a swollen brown river pressing against its embankment",
+        "dry": "a shrunken river far below its dry, dusty embankment",
+        "snow": "a half-frozen river between snowy embankments",
+        "wind": "a choppy grey river whipped by the wind along its embankment",
+    },
+    "stream": {
+        "d": "a shallow rocky stream",
+        "wet": "a swollen stream churning white over the rocks",
+        "dry": "a dried-up stream bed of bare stones",
+        "snow": "a stream edged with ice and snow",
+    },
+    "bridge": {
+        "d": "a small concrete bridge over the stream",
+        "wet": "a low concrete bridge with muddy water lapping at its deck",
+        "snow": "a small bridge covered in snow",
+        "quake": "a small concrete bridge with a buckled deck",
+    },
+    "bridge_river": {
+        "d": "a long road bridge across the river",
+        "wet": "a long road bridge over the fast brown river",
+        "snow": "a long road bridge over the icy river",
+        "quake": "a long road bridge with a fallen span",
+    },
+    "road": {
+        "d": "a narrow asphalt road",
+        "wet": "a narrow road running with muddy rainwater",
+        "dry": "a dusty narrow road",
+        "snow": "a narrow road buried under snowdrifts",
+        "quake": "a road split by deep cracks",
+        "wind": "a narrow road strewn with leaves and broken branches",
+        "surge": "a waterfront road awash with sea water",
+    },
+    "cars": {
+        "d": "a few cars parked along the road",
+        "wet": "parked cars with water up to their wheels",
+        "dry": "dust-coated cars parked along the road",
+        "snow": "parked cars half buried in snow",
+        "quake": "cars stranded among fallen bricks",
+        "surge": "cars swept against each other by the sea water",
+    },
+    "poles": {
+        "d": "a line of wooden utility poles with power lines",
+        "wind": "utility poles leaning in the wind, power lines swinging",
+        "snow": "utility poles with ice-coated power lines",
+        "quake": "tilted utility poles with sagging power lines",
+    },
+    "paddies": {
+        "d": "green rice paddies divided by earthen banks",
+        "wet": "rice paddies brimming with muddy water",
+        "dry": "parched rice paddies of cracked earth",
+        "snow": "rice paddies buried under smooth snowdrifts",
+        "wind": "rice paddies rippling and flattened by the wind",
+    },
+    "greenhouses": {
+        "d": "rows of white plastic greenhouses",
+        "wet": "plastic greenhouses standing in pooled water",
+        "snow": "plastic greenhouses sagging under heavy snow",
+        "wind": "plastic greenhouses with torn, flapping covers",
+    },
+    "pines": {
+        "d": "a stand of Korean red pine trees",
+        "dry": "brittle, brown-needled pine trees",
+        "snow": "pine trees bowed under heavy snow",
+        "wind": "pine trees bending hard in the wind",
+    },
+    "trees": {
+        "d": "a row of leafy trees",
+        "dry": "wilted, dusty trees",
+        "snow": "bare trees with snow on every branch",
+        "wind": "trees thrashing in the wind",
+    },
+    "mountains": {
+        "d": "forested mountain ridges",
+        "wet": "forested mountain ridges veiled in rain",
+        "dry": "brown, dry mountain ridges",
+        "snow": "snow-covered mountain ridges",
+    },
+    "hills": {
+        "d": "low green hills",
+        "wet": "low green hills half hidden by rain",
+        "dry": "low hills of yellowed grass",
+        "snow": "low hills under snow",
+    },
+    "harbour": {
+        "d": "a small harbour with fishing boats moored along the quay",
+        "wind": "a small harbour with fishing boats tossing at their moorings",
+        "snow": "a small harbour with snow-dusted fishing boats",
+        "wet": "a small harbour with fishing boats riding a rising sea",
+        "surge": "a harbour with fishing boats torn from their moorings",
+    },
+    "sea_wall": {
+        "d": "a concrete sea wall lined with tetrapods",
+        "wind": "a concrete sea wall pounded by spray",
+        "wet": "a concrete sea wall with sea water spilling over it",
+        "surge": "a concrete sea wall overtopped by foaming sea water",
+    },
+    "fence": {
+        "d": "a wooden fence along a vegetable garden",
+        "snow": "a wooden fence half buried in snow",
+        "wind": "a wooden fence with broken, leaning boards",
+        "dry": "a weathered wooden fence around a dusty garden",
+    },
+    "field": {
+        "d": "open farm fields",
+        "wet": "farm fields covered by sheets of water",
+        "dry": "parched farm fields of cracked earth",
+        "snow": "farm fields under deep snow",
+        "wind": "farm fields of crops flattened by the wind",
+    },
+    "forest": {
+        "d": "a dense green forest",
+        "dry": "a dry forest of brittle, thirsty trees",
+        "snow": "a snowy pine forest",
+        "wind": "a forest tossing in the wind",
+    },
+    "suburb": {
+        "d": "suburban houses with pitched roofs and small gardens",
+        "snow": "suburban houses with snow-covered roofs and gardens",
+        "quake": "suburban houses with cracked walls and fallen chimneys",
+        "wind": "suburban houses with missing roof shingles",
+    },
+    "town_houses": {
+        "d": "a row of brick houses with slate roofs",
+        "snow": "brick houses with snow-covered slate roofs",
+        "quake": "brick houses with shattered walls and fallen slates",
+        "dry": "sun-bleached brick houses with dusty slate roofs",
+    },
+    "barn": {
+        "d": "a red barn and a wooden fence",
+        "snow": "a red barn and a fence drifted with snow",
+        "dry": "a faded red barn and a sagging fence",
+    },
+    "shops": {
+        "d": "two-storey brick buildings along a main street",
+        "quake": "two-storey brick buildings with collapsed facades",
+        "snow": "two-storey brick buildings with snow on their cornices",
+    },
+    "cabins": {
+        "d": "a few wooden houses scattered on the slope",
+        "snow": "a few wooden houses deep in snow on the slope",
+    },
+    "beach": {
+        "d": "a sandy beach backed by a pine windbreak",
+        "wind": "a sandy beach scoured by wind-blown sand and spray",
+        "surge": "a sandy beach swallowed by the incoming sea",
+    },
+}
+
+
+@dataclass(frozen=True)
+class Landscape:
+    key: str
+    place: str                    # short, with article, for the scene sentence
+    setting: str                  # the full setting
+    foreground: tuple[str, ...]   # OBJECTS keys
+    background: tuple[str, ...]
+    tags: frozenset[str] = frozenset()
+
+
+def _ls(key, place, setting, fg, bg, tags=""):
+    return Landscape(key, place, setting, tuple(fg.split()), tuple(bg.split()), frozenset(tags.split()))
+
+
+LANDSCAPES: dict[str, Landscape] = {ls.key: ls for ls in [
+    # Korean settings
+    _ls("ko_valley", "a mountain valley village",
+        "a mountain valley village in Gangwon-do, with a stream winding between steep forested ridges",
+        "houses_tin stream road poles", "mountains bridge pines", "river mountain"),
+    _ls("ko_paddies", "a rice-farming plain",
+        "a plain of rice paddies outside a small farming town in Jeolla-do",
+        "paddies road poles greenhouses", "hills houses_tile pines", "farm"),
+    _ls("ko_riverside", "a riverside apartment district",
+        "a riverside district of apartment blocks along a river embankment in a Korean city",
+        "river_emb road cars", "apartments bridge_river hills", "river city"),
+    _ls("ko_hanok", "a hanok village",
+        "a hanok village at the foot of a pine-covered hill",
+        "hanok road trees", "hills pines poles", "mountain"),
+    _ls("ko_coast", "a coastal fishing town",
+        "a coastal fishing town on the east coast of Korea",
+        "sea_wall harbour road", "houses_tin mountains", "coast"),
+    _ls("ko_greenhouse", "a greenhouse farming village",
+        "a farming village of plastic greenhouses and vegetable fields in Chungcheong-do",
+        "greenhouses field fence", "hills houses_tile poles", "farm"),
+    _ls("ko_hillside", "a hillside village",
+        "a hillside village of terraced fields below a steep mountain slope in Gyeongsang-do",
+        "houses_tile road field", "mountains pines poles", "mountain farm"),
+    _ls("ko_city", "an old city neighbourhood",
+        "an old neighbourhood of low-rise houses and narrow roads in a Korean city",
+        "road cars poles houses_tin", "apartments hills", "city"),
+    _ls("ko_port", "a harbour city",
+        "a harbour city on the southern coast of Korea, with apartment blocks behind a wide port",
+        "harbour sea_wall road", "apartments hills", "coast city"),
+    _ls("ko_beach", "a seaside village",
+        "a seaside village behind a sandy beach and a pine windbreak on the east coast of Korea",
+        "beach road houses_tin", "pines mountains poles", "coast"),
+    _ls("ko_island", "an island fishing village",
+        "a fishing village on a small island off the southwest coast of Korea",
+        "harbour houses_tin sea_wall", "hills pines", "coast"),
+    # International settings
+    _ls("en_river_town", "a small river town",
+        "a small river town with a long road bridge and brick houses along the water",
+        "river_emb town_houses cars", "bridge_river hills trees", "river"),
+    _ls("en_farmland", "open farmland",
+        "open farmland with scattered farmsteads and a country road",
+        "field barn road", "hills trees poles", "farm"),
+    _ls("en_suburb", "a suburban neighbourhood",
+        "a quiet suburban neighbourhood on the edge of a city",
+        "suburb road cars trees", "hills poles", "city"),
+    _ls("en_forest_hills", "a wooded valley",
+        "wooded hills above a rural valley road",
+        "forest road fence", "mountains cabins", "mountain"),
+    _ls("en_mountain_village", "a mountain village",
+        "a mountain village in a steep alpine valley",
+        "town_houses road pines", "mountains bridge stream", "mountain river"),
+    _ls("en_main_street", "a small town main street",
+        "a small town main street lined with two-storey brick buildings",
+        "road cars poles", "shops hills", "city"),
+    _ls("en_coast", "a coastal town",
+        "a coastal town with a harbour and a sea wall",
+        "sea_wall harbour road", "town_houses hills", "coast"),
+    _ls("en_port", "a busy fishing port",
+        "a busy fishing port with long quays and warehouses",
+        "harbour sea_wall cars", "town_houses hills", "coast city"),
+    _ls("en_beach_town", "a low-lying beach town",
+        "a low-lying beach town behind a wide sandy beach",
+        "beach road suburb", "trees poles", "coast"),
+    _ls("en_bay_village", "a village on a sheltered bay",
+        "a village of brick houses on a sheltered bay below wooded hills",
+        "harbour town_houses road", "hills forest", "coast"),
+]}
+
+KO_COAST = ("ko_coast", "ko_port", "ko_beach", "ko_island")
+EN_COAST = ("en_coast", "en_port", "en_beach_town", "en_bay_village")
+
+# --------------------------------------------------------------------------------------------------
+# Skies and light by weather and time of day ("day" = morning, noon and afternoon).
+# --------------------------------------------------------------------------------------------------
+SKIES: dict[str, dict[str, tuple[str, ...]]] = {
+    "storm": {
+        "dawn": ("a dark grey storm sky with a faint pale band on the horizon",),
+        "day": ("a low, heavy overcast of dark grey rain clouds", "a churning grey sky of heavy rain clouds"),
+        "dusk": ("a leaden storm sky tinged with dull purple",),
+        "night": ("a black, rain-filled night sky",),
+    },
+    "clear": {
+        "dawn": ("a clear pale sky turning pink at the horizon",),
+        "day": ("a clear, pale blue sky with a few high clouds", "a bright sky of scattered white clouds"),
+        "dusk": ("a clear sky glowing orange and violet",),
+        "night": ("a clear night sky with a few stars",),
+    },
+    "snow": {
+        "dawn": ("a pale grey sky thick with falling snow",),
+        "day": ("a white, snow-laden overcast sky", "a soft grey sky full of drifting snowflakes"),
+        "dusk": ("a dim blue-grey sky full of snow",),
+        "night": ("a dark night sky with snowflakes caught in the lamplight",),
+    },
+    "smoke": {
+        "dawn": ("a sky smeared with brown smoke",),
+        "day": ("a sky choked with brown-grey smoke", "a hazy sky darkened by a huge smoke plume"),
+        "dusk": ("a sky of billowing smoke lit red from below",),
+        "night": ("a dark night sky lit orange by the fire",),
+    },
+    "haze": {
+        "dawn": ("a dim, dusty sky",),
+        "day": ("a dull yellow-grey sky thick with dust", "a murky ochre sky with a pale disc of sun"),
+        "dusk": ("a hazy sky with a muddy orange sun",),
+        "night": ("a murky brown night sky",),
+    },
+    "hot": {
+        "dawn": ("a cloudless sky already hazy with heat",),
+        "day": ("a cloudless, bleached blue sky with a blazing sun", "a white-hot, cloudless sky"),
+        "dusk": ("a hazy sky with a swollen orange sun",),
+        "night": ("a warm, hazy night sky",),
+    },
+    "cold": {
+        "dawn": ("a clear, icy pale sky",),
+        "day": ("a hard, clear winter sky", "a thin, pale winter sky"),
+        "dusk": ("a cold sky fading from pink to steel blue",),
+        "night": ("a clear, freezing night sky full of stars",),
+    },
+    "wind": {
+        "dawn": ("a ragged sky of fast-moving clouds",),
+        "day": ("a sky of torn grey clouds racing past", "a wild sky of fast, low clouds"),
+        "dusk": ("a wild sky of racing clouds lit copper by the setting sun",),
+        "night": ("a dark sky of racing clouds lit by a hidden moon",),
+    },
+}
+
+LIGHTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "storm": {
+        "dawn": ("a cold, weak dawn light under the rain clouds",),
+        "day": ("flat, grey storm light", "dim, diffuse light filtered through heavy cloud"),
+        "dusk": ("fading grey-violet light",),
+        "night": ("the pale glow of street lamps reflected in the wet ground",),
+    },
+    "clear": {
+        "dawn": ("soft pink dawn light",),
+        "day": ("clear daylight casting crisp shadows", "bright, even daylight"),
+        "dusk": ("warm, low golden light",),
+        "night": ("cool moonlight and a few street lamps",),
+    },
+    "snow": {
+        "dawn": ("a cold blue dawn light on the snow",),
+        "day": ("soft, shadowless light reflected off the snow",),
+        "dusk": ("a blue twilight glow on the snow",),
+        "night": ("the cold glow of street lamps on fresh snow",),
+    },
+    "smoke": {
+        "dawn": ("a dim red dawn light filtered through the smoke",),
+        "day": ("harsh sunlight dimmed to a brown-orange haze by the smoke",),
+        "dusk": ("an eerie red light from the low sun and the flames",),
+        "night": ("the orange glow of the fire against a dark sky",),
+    },
+    "haze": {
+        "dawn": ("a faint, diffused dawn light",),
+        "day": ("dim, diffused yellow light", "a flat, dusty light with no shadows"),
+        "dusk": ("a muddy orange light",),
+        "night": ("street lamps blurred by the dust",),
+    },
+    "hot": {
+        "dawn": ("early sunlight that is already harsh",),
+        "day": ("glaring, harsh sunlight with short black shadows", "blinding white sunlight"),
+        "dusk": ("a heavy orange light from the low sun",),
+        "night": ("the warm glow of street lamps in the heavy air",),
+    },
+    "cold": {
+        "dawn": ("a thin, cold pink light",),
+        "day": ("cold, clear sunlight glinting on the frost",),
+        "dusk": ("a brief rosy glow on the frost",),
+        "night": ("icy moonlight glinting on the frost",),
+    },
+    "wind": {
+        "dawn": ("a shifting grey dawn light",),
+        "day": ("restless light as clouds race across the sun",),
+        "dusk": ("a stormy copper light breaking through the clouds",),
+        "night": ("fitful moonlight between racing clouds",),
+    },
+}
+
+MOODS_SEVERE = ("tense and urgent", "dramatic and dangerous", "grim and foreboding", "chaotic and alarming")
+MOODS_MILD = ("uneasy and watchful", "quiet but ominous", "heavy with tension", "subdued and wary")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How to write one disaster type's scene. Element phrases may start with ``tag|`` (``coast|``,
+    ``river|``, ``mountain|``, ``farm|``, ``city|``) to be used only in landscapes with that tag."""
+
+    condition: str
+    weather: str
+    night_weather: str | None
+    ko: tuple[str, ...]
+    en: tuple[str, ...]
+    scenes: tuple[str, ...]
+    fg: tuple[str, ...]
+    bg: tuple[str, ...]
+    feel: tuple[str, ...]
+    seasons: tuple[str, ...]
+    cameras: tuple[str, ...]
+
+
+def _r(condition, weather, ko, en, scenes, fg, bg, feel, seasons, cameras="circle swing zoom-in",
+       night_weather=None):
+    return Recipe(condition, weather, night_weather, tuple(ko.split()), tuple(en.split()), scenes, fg, bg,
+                  feel, tuple(seasons.split()), tuple(cameras.split()))
+
+
+RECIPES: dict[str, Recipe] = {
+    "flood": _r(
+        "wet", "storm", "ko_valley ko_paddies ko_riverside ko_hanok ko_greenhouse",
+        "en_river_town en_farmland en_suburb en_main_street",
+        ("Brown flood water has swept into {place}, swallowing roads and yards",
+         "{place} lies half-submerged after the river burst its banks",
+         "A flash flood surges through {place}, carrying debris past the buildings"),
+        ("brown flood water swirling around the walls", "a car half-submerged in flood water",
+         "broken branches and debris floating on the flood water",
+         "a fence line disappearing under flood water"),
+        ("river|a swollen river overflowing its embankment",
+         "flood water spreading across the low ground to the foot of the hills",
+         "river|a bridge with flood water pouring over its deck"),
+        ("with the water still rising", "with the roar of rushing water"),
+        "summer", "circle swing zoom-in"),
+    "heavy_rain": _r(
+        "wet", "storm", "ko_valley ko_paddies ko_riverside ko_hanok ko_city",
+        "en_river_town en_suburb en_main_street en_mountain_village",
+        ("Torrential rain pours down on {place}",
+         "Sheets of heavy rain lash {place}, and the roads begin to flood",
+         "A relentless downpour drums on {place}"),
+        ("sheets of rain falling across the road", "wide puddles of rainwater spreading across the road",
+         "gutters overflowing onto the road", "rain streaming off the roofs of the houses"),
+        ("river|a swollen river rising toward its embankment",
+         "low rain clouds clinging to the mountain ridges",
+         "hills fading behind curtains of rain"),
+        ("with the hiss of endless rain", "with water running everywhere"),
+        "summer", "circle swing dolly-zoom"),
+    "landslide": _r(
+        "wet", "storm", "ko_valley ko_hillside ko_hanok ko_paddies",
+        "en_forest_hills en_mountain_village en_suburb en_farmland",
+        ("A landslide has torn down the slope above {place}",
+         "Mud and rock pour down a rain-soaked hillside into {place}",
+         "A debris flow has buried the edge of {place} under mud and boulders"),
+        ("a debris flow of mud, rocks and uprooted trees", "a road buried under mud and boulders",
+         "a house crushed at one corner by the debris flow", "snapped utility poles tangled in the mud"),
+        ("a raw brown scar where the mountain slope collapsed", "a steep hill streaked with sliding mud",
+         "a forested ridge with a fresh gash of bare earth"),
+        ("with the slope still moving", "with the smell of wet earth"),
+        "summer", "swing circle zoom-in"),
+    "drought": _r(
+        "dry", "hot", "ko_paddies ko_greenhouse ko_valley ko_hillside ko_riverside",
+        "en_farmland en_river_town en_mountain_village en_main_street",
+        ("A long drought has baked {place} dry",
+         "{place} lies parched under a relentless sun after months without rain",
+         "The land around {place} has cracked open in a severe drought"),
+        ("cracked earth split into deep polygons", "a dried-up reservoir ringed with bare mud",
+         "withered crops drooping in the field", "a dry irrigation ditch full of dust"),
+        ("river|a shrunken river exposing its stony bed", "dusty hills of brown grass",
+         "a distant mountain ridge faded by the heat haze"),
+        ("with a heavy, motionless heat", "with dust hanging in the air"),
+        "summer", "circle dolly-zoom zoom-in", night_weather="clear"),
+    "wildfire": _r(
+        "dry", "smoke", "ko_valley ko_hanok ko_hillside ko_beach ko_paddies",
+        "en_forest_hills en_mountain_village en_suburb en_farmland",
+        ("A wildfire races down the forested ridge toward {place}",
+         "Flames sweep across the hillside above {place}, sending up a towering smoke plume",
+         "A forest fire burns on the slopes around {place}"),
+        ("tall orange flames consuming a line of pine trees", "burning shrubs and glowing embers along the road",
+         "a scorched fence and blackened grass", "flames leaping from the dry undergrowth beside the road"),
+        ("a towering smoke plume rising from the burning ridge", "a mountain ridge lined with flames",
+         "a forest on fire along the hill"),
+        ("with the air thick with heat and ash", "with embers swirling on the wind"),
+        "spring autumn", "circle swing zoom-in"),
+    "heavy_snow": _r(
+        "snow", "snow", "ko_valley ko_hanok ko_paddies ko_greenhouse ko_riverside",
+        "en_mountain_village en_suburb en_farmland en_main_street",
+        ("Heavy snow has buried {place} under a deep white blanket",
+         "A heavy snowfall blankets {place}, muffling every sound",
+         "A snowstorm sweeps over {place}, piling snow against every wall"),
+        ("deep snowdrifts piled against the walls", "cars buried to their windows in snow",
+         "a greenhouse collapsed under the weight of snow", "a road hidden under untouched fresh snow"),
+        ("snow-covered mountain ridges fading into the falling snow", "a pine forest heavy with snow",
+         "snowy hills merging with the white sky"),
+        ("with a muffled, cold stillness", "with snow still falling thickly"),
+        "winter", "circle dolly-zoom zoom-in"),
+    "typhoon": _r(
+        "wind", "storm", "ko_coast ko_paddies ko_riverside ko_greenhouse ko_island",
+        "en_coast en_suburb en_farmland en_river_town",
+        ("A typhoon batters {place} with howling wind and driving rain",
+         "{place} is caught in the full force of a typhoon",
+         "Typhoon winds tear through {place} under a black sky"),
+        ("trees bent almost flat by the wind", "torn roof panels and debris scattered across the road",
+         "toppled utility poles with snapped power lines", "wind-driven rain slanting across the road"),
+        ("coast|huge waves breaking over the sea wall", "dark storm clouds spiralling overhead",
+         "a forest on the hills thrashing in the gale", "river|a swollen river churning under the storm"),
+        ("with the howl of the wind", "with everything loose flying past"),
+        "summer autumn", "swing circle dolly-zoom"),
+    "earthquake": _r(
+        "quake", "clear", "ko_riverside ko_hanok ko_valley ko_city ko_port",
+        "en_main_street en_suburb en_mountain_village en_river_town",
+        ("A strong earthquake has just shaken {place}",
+         "{place} lies damaged after a powerful earthquake",
+         "Dust rises over {place} moments after a violent earthquake"),
+        ("piles of rubble from collapsed walls", "a road split by a deep crack",
+         "fallen roof tiles and broken bricks on the ground", "a collapsed house in a heap of rubble"),
+        ("dust rising over damaged buildings", "a hillside with fresh rockfall scars",
+         "mountain|a ridge with a raw landslide scar"),
+        ("with an eerie stillness after the shaking", "with dust still settling"),
+        "spring summer autumn winter", "swing circle zoom-in"),
+    "tsunami": _r(
+        "surge", "clear", " ".join(KO_COAST), " ".join(EN_COAST),
+        ("A tsunami surge pours over the sea wall into {place}",
+         "The sea rushes ashore in a churning tsunami wave at {place}",
+         "A tsunami wave floods the waterfront of {place}"),
+        ("a churning wall of sea water flooding the road", "fishing boats tossed onto the quay",
+         "debris-filled sea water swirling around the buildings"),
+        ("a huge breaking wave rolling toward the shore", "the sea rising in a dark, fast swell",
+         "waves surging past the harbour breakwater"),
+        ("with the roar of the incoming sea", "with the water still surging inland"),
+        "spring summer autumn winter", "dolly-zoom circle zoom-in"),
+    "storm_surge": _r(
+        "surge", "storm", " ".join(KO_COAST), " ".join(EN_COAST),
+        ("A storm surge drives the sea over the sea wall into {place}",
+         "Wind-driven waves flood the waterfront of {place}",
+         "The sea rises over the quays of {place} in a violent storm surge"),
+        ("sea water surging over the sea wall", "waves flooding the coastal road",
+         "boats straining at their moorings in the surge"),
+        ("tall storm waves breaking against the breakwater", "a dark sea whipped white by the wind",
+         "hills half hidden by driving rain"),
+        ("with the pounding of the surf", "with spray flying over everything"),
+        "summer autumn", "swing circle dolly-zoom"),
+    "high_seas": _r(
+        "wind", "wind", " ".join(KO_COAST), " ".join(EN_COAST),
+        ("High seas hammer the shore at {place}",
+         "Towering waves roll in against {place}",
+         "A rough sea throws spray over the waterfront of {place}"),
+        ("tall waves crashing against the sea wall in bursts of spray", "fishing boats rocking hard in the harbour",
+         "white foam washing across the quay"),
+        ("rows of high waves rolling in from the open sea", "white spray blowing off the wave crests",
+         "a grey sea heaving under the wind"),
+        ("with the boom of the breaking waves", "with salt spray in the air"),
+        "autumn winter", "swing dolly-zoom circle"),
+    "strong_wind": _r(
+        "wind", "wind", "ko_paddies ko_greenhouse ko_coast ko_hanok ko_valley",
+        "en_farmland en_suburb en_coast en_forest_hills",
+        ("Strong winds howl across {place}",
+         "A gale tears through {place}, bending every tree",
+         "Fierce gusts sweep over {place}"),
+        ("trees bending hard in the gusts", "leaves and broken branches whirling across the road",
+         "power lines swinging between the utility poles", "farm|greenhouse covers torn and flapping"),
+        ("clouds racing across the sky", "a forest tossing on the hillside",
+         "coast|whitecaps streaking the sea beyond the harbour"),
+        ("with the roar of the wind", "with everything straining against the gale"),
+        "spring summer autumn winter", "swing circle"),
+    "cold_wave": _r(
+        "snow", "cold", "ko_riverside ko_valley ko_hanok ko_paddies",
+        "en_river_town en_farmland en_main_street en_suburb",
+        ("A bitter cold wave grips {place}",
+         "{place} lies frozen stiff under an extreme cold snap",
+         "Frost and ice lock {place} in a hard freeze"),
+        ("frost-covered cars along the road", "icicles hanging from the eaves of the houses",
+         "a frozen stream locked in white ice", "a crust of old snow on the frozen ground"),
+        ("river|a river frozen over between its embankments", "bare trees rimed with frost",
+         "hills white with frost"),
+        ("with a brittle, frozen silence", "with breath-stealing cold"),
+        "winter", "circle dolly-zoom"),
+    "heat_wave": _r(
+        "dry", "hot", "ko_riverside ko_city ko_paddies ko_greenhouse ko_hanok",
+        "en_main_street en_suburb en_farmland en_river_town",
+        ("A scorching heat wave bakes {place}",
+         "{place} swelters under an extreme heat wave",
+         "Heat shimmers over {place} on a blistering day"),
+        ("heat shimmer rising from the asphalt road", "wilted trees and sun-bleached grass",
+         "parked cars glaring under the sun", "a dry, dusty field cracked by the heat"),
+        ("distant hills faded by the heat haze", "city|apartment blocks wavering in the heat haze",
+         "a sun-bleached mountain ridge"),
+        ("with an oppressive, airless heat", "with the air trembling in the heat"),
+        "summer", "circle dolly-zoom zoom-in", night_weather="clear"),
+    "yellow_dust": _r(
+        "dry", "haze", "ko_city ko_riverside ko_hanok ko_paddies",
+        "en_main_street en_suburb en_farmland en_river_town",
+        ("A yellow dust storm smothers {place}",
+         "Thick yellow dust hangs over {place}, blotting out the sun",
+         "{place} fades into a choking yellow haze of dust"),
+        ("a thick yellow dust haze drifting over the road", "fine dust settled on parked cars",
+         "dust swirling across the field"),
+        ("city|apartment blocks fading into the yellow haze", "hills barely visible through the dust",
+         "a mountain ridge lost in the dust haze"),
+        ("with a stifling, gritty air", "with the whole world tinted yellow"),
+        "spring", "circle dolly-zoom"),
+    "dry_weather": _r(
+        "dry", "clear", "ko_valley ko_hillside ko_hanok ko_paddies",
+        "en_forest_hills en_farmland en_mountain_village en_suburb",
+        ("Bone-dry weather has left {place} ready to burn",
+         "A long dry spell has turned {place} brown and brittle",
+         "Dry wind stirs the parched grass around {place}"),
+        ("dry brown grass bending in a warm wind", "dead leaves piled against the fence",
+         "a dusty road with small dust devils"),
+        ("pine-covered ridges turned brown and brittle", "a dry forest on the hill",
+         "dusty hills under a hard blue sky"),
+        ("with a restless, tinder-dry wind", "with a sense of danger in the dry air"),
+        "spring autumn", "circle swing"),
+}
+
+#: Camera trajectories the render stage is asked for.
+from cinealert.render.camera import CAMERAS  # noqa: E402  (the cameras the renderer knows)
+
+_PEOPLE = re.compile(r"\b(people|person|persons|human|humans|resident|residents|villager|villagers|man|men|"
+                     r"woman|women|child|children|kid|kids|crowd|crowds|firefighter|firefighters|worker|"
+                     r"workers|driver|drivers|farmer|farmers|fisherman|fishermen|pedestrian|pedestrians|"
+                     r"rescuer|rescuers|victim|victims|family|families|figure|figures)\b", re.I)
+
+
+def mentions_people(text: str) -> bool:
+    """True when ``text`` names a person (the prompt forbids people in the image)."""
+    return bool(_PEOPLE.search(text))
+
+
+def time_group(time_of_day: str) -> str:
+    return time_of_day if time_of_day in ("dawn", "dusk", "night") else "day"
+
+
+def time_of_day_for_hour(hour: int) -> str:
+    if 5 <= hour < 7:
+        return "dawn"
+    if 7 <= hour < 11:
+        return "morning"
+    if 11 <= hour < 14:
+        return "noon"
+    if 14 <= hour < 17:
+        return "afternoon"
+    if 17 <= hour < 19:
+        return "dusk"
+    return "night"
+
+
+def season_for_month(month: int, southern: bool = False) -> str:
+    season = SEASONS[((month % 12) // 3 + 3) % 4]   # Dec-Feb winter, Mar-May spring, ...
+    if southern:
+        season = SEASONS[(SEASONS.index(season) + 2) % 4]
+    return season
+
+
+_TIME = re.compile(r"^\s*\d{4}-(\d{2})-\d{2}[T ](\d{2}):\d{2}")
+
+
+def _clock(alert: Alert) -> tuple[int, int] | None:
+    """``(month, hour)`` of the alert's local clock time (effective, else sent), or None."""
+    for value in (alert.effective, alert.sent):
+        m = _TIME.match(value or "")
+        if m:
+            month, hour = int(m.group(1)), int(m.group(2))
+            if 1 <= month <= 12 and 0 <= hour <= 23:
+                return month, hour
+    return None
+
+
+def _southern(alert: Alert) -> bool:
+    lats = [p[0] for a in alert.areas for poly in a.polygons for p in poly[:1]]
+    lats += [c[0] for a in alert.areas for c in a.circles]
+    return bool(lats) and sum(lats) / len(lats) < 0
+
+
+def _stable_hash(text: str) -> int:
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+class TemplateGenerator:
+    """Writes scene metadata from hand-made pools of phrases, varied by seed."""
+
+    name = "template"
+    summary = "built-in template metadata writer (the stand-in for the paper's fine-tuned LLM)"
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return True, "built in"
+
+    def generate(self, alert: Alert, *, seed: int = 0) -> SceneMetadata:
+        disaster = get_disaster(alert.disaster)
+        recipe = RECIPES[disaster.key]
+        rng = random.Random(int(seed) ^ _stable_hash(disaster.key))
+        korean = (alert.language or "").lower().startswith("ko")
+
+        landscape = LANDSCAPES[rng.choice(recipe.ko if korean else recipe.en)]
+
+        clock = _clock(alert)
+        if clock is not None:
+            month, hour = clock
+            time_of_day = time_of_day_for_hour(hour)
+            season = season_for_month(month, _southern(alert))
+        else:
+            time_of_day = rng.choice(TIMES_OF_DAY)
+            season = rng.choice(recipe.seasons)
+        group = time_group(time_of_day)
+
+        scene = _cap(rng.choice(recipe.scenes).format(place=landscape.place))
+        used: list[str] = []
+        fg = self._objects(rng, recipe, landscape, recipe.fg, landscape.foreground,
+                           n_dis=rng.choice((1, 2)), total=rng.randint(2, 4), used=used)
+        bg = self._objects(rng, recipe, landscape, recipe.bg, landscape.background,
+                           n_dis=1, total=rng.randint(2, 3), used=used)
+
+        weather = recipe.weather
+        if group == "night" and recipe.night_weather:
+            weather = recipe.night_weather
+        sky = rng.choice(SKIES[weather][group])
+        lighting = rng.choice(LIGHTS[weather][group])
+
+        severe = alert.level == "warning" or alert.severity in ("Extreme", "Severe")
+        mood = f"{rng.choice(MOODS_SEVERE if severe else MOODS_MILD)}, {rng.choice(recipe.feel)}"
+        motion = [p.strip() for p in disaster.motion.split(",") if p.strip()]
+
+        return SceneMetadata(
+            disaster=disaster.key,
+            scene=scene,
+            setting=landscape.setting,
+            foreground=fg,
+            background=bg,
+            sky=sky,
+            time_of_day=time_of_day,
+            season=season,
+            lighting=lighting,
+            mood=mood,
+            motion=motion,
+            camera=rng.choice(recipe.cameras),
+            language="ko" if korean else "en",
+        )
+
+    @staticmethod
+    def _objects(rng: random.Random, recipe: Recipe, landscape: Landscape, elements: tuple[str, ...],
+                 scenery: tuple[str, ...], *, n_dis: int, total: int, used: list[str]) -> list[str]:
+        """Pick ``n_dis`` disaster elements and fill up to ``total`` with scenery objects, skipping
+        scenery whose object is already named (in ``used``: the phrases picked so far, both lists)."""
+        usable = []
+        for e in elements:
+            tag, _, phrase = e.rpartition("|")
+            if not tag or tag in landscape.tags:
+                usable.append(phrase)
+        fresh = [u for u in usable if not _shares_object(u, used)]
+        if len(fresh) >= min(n_dis, total - 1):
+            usable = fresh
+        n_dis = min(n_dis, total - 1, len(usable))      # always at least one piece of scenery
+        picked = rng.sample(usable, n_dis)
+        keys = list(scenery)
+        rng.shuffle(keys)
+        skipped = []
+        for key in keys:
+            if len(picked) >= total:
+                break
+            phrase = OBJECTS[key].get(recipe.condition, OBJECTS[key]["d"])
+            if phrase in picked or phrase in used:
+                continue
+            if NOUNS[key].search(" ".join(used + picked)):
+                skipped.append(phrase)
+                continue
+            picked.append(phrase)
+        while len(picked) < min(2, total) and skipped:   # rather a repeated object than too few
+            picked.append(skipped.pop(0))
+        used.extend(picked)
+        return picked
+
+
+#: The object each scenery entry names, to avoid naming it twice in one scene.
+NOUNS: dict[str, re.Pattern] = {k: re.compile(r"\b(" + v + ")", re.I) for k, v in {
+    "houses_tin": "house", "houses_tile": "farmhouse|house", "hanok": "hanok", "apartments": "apartment",
+    "river_emb": "river", "stream": "stream", "bridge": "bridge", "bridge_river": "bridge", "road": "road",
+    "cars": "car", "poles": "pole|power line", "paddies": "paddies", "greenhouses": "greenhouse",
+    "pines": "pine", "trees": "tree", "mountains": "mountain|ridge", "hills": "hill", "harbour": "harbour|boat",
+    "sea_wall": "sea wall", "fence": "fence", "field": "field", "forest": "forest", "suburb": "house",
+    "town_houses": "house", "barn": "barn", "shops": "building", "cabins": "house", "beach": "beach",
+}.items()}
+
+
+def _shares_object(phrase: str, used: list[str]) -> bool:
+    if not used:
+        return False
+    text = " ".join(used)
+    return any(n.search(phrase) and n.search(text) for n in NOUNS.values())
+
+
+def _check_tables() -> None:
+    """Import-time sanity: every disaster has a recipe with at least 4 settings per language."""
+    problems = []
+    for key in DISASTERS:
+        r = RECIPES.get(key)
+        if r is None:
+            problems.append(f"no recipe for {key}")
+            continue
+        if len(r.ko) < 4 or len(r.en) < 4:
+            problems.append(f"{key}: fewer than 4 settings in a language")
+        if not all(k in LANDSCAPES for k in r.ko + r.en):
+            problems.append(f"{key}: unknown landscape")
+        if not set(r.seasons) <= set(SEASONS) or not set(r.cameras) <= set(CAMERAS):
+            problems.append(f"{key}: bad season or camera")
+    if set(NOUNS) != set(OBJECTS):
+        problems.append("NOUNS and OBJECTS differ")
+    for ls in LANDSCAPES.values():
+        if not all(k in OBJECTS for k in ls.foreground + ls.background):
+            problems.append(f"{ls.key}: unknown object")
+    if problems:
+        raise RuntimeError("template tables are inconsistent: " + "; ".join(problems))
+
+
+_check_tables()

