@@ -57,27 +57,37 @@ def _lum(img):
     return img[..., 0] * 0.2126 + img[..., 1] * 0.7152 + img[..., 2] * 0.0722
 
 
-def _grid_noise(rng, h, w, cy, cx):
-    """One octave of smooth noise (about unit variance) with ``cy`` x ``cx`` cells over the frame."""
+def _grid_noise(rng, h, w, cy, cx, wrap=False):
+    """One octave of smooth noise (about unit variance) with ``cy`` x ``cx`` cells over the frame.
+
+    Random values on a grid are upsampled to 8 px a cell, blurred (which removes the blocky grid look
+    of plain interpolation) and resized to the frame. ``wrap`` makes it tile seamlessly.
+    """
     cy = max(int(round(cy)), 1)
     cx = max(int(round(cx)), 1)
-    g = rng.standard_normal((cy + 3, cx + 3)).astype(np.float32)
-    sy, sx = h / cy, w / cx
-    big = cv2.resize(g, (int(math.ceil((cx + 3) * sx)), int(math.ceil((cy + 3) * sy))),
-                     interpolation=cv2.INTER_CUBIC)
-    oy = int(sy) + int(rng.integers(0, max(int(sy), 1)))
-    ox = int(sx) + int(rng.integers(0, max(int(sx), 1)))
-    out = big[oy:oy + h, ox:ox + w]
-    return out * np.float32(1.6)
+    g = rng.standard_normal((cy, cx)).astype(np.float32)
+    g = np.pad(g, 3, mode="wrap")
+    k = 8
+    small = cv2.resize(g, ((cx + 6) * k, (cy + 6) * k), interpolation=cv2.INTER_LINEAR)
+    small = cv2.GaussianBlur(small, (0, 0), k * 0.45)
+    if wrap:
+        small = small[3 * k:(cy + 3) * k, 3 * k:(cx + 3) * k]
+        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(2.2)
+    oy = int(rng.integers(k, 2 * k))
+    ox = int(rng.integers(k, 2 * k))
+    small = small[oy:oy + (cy + 1) * k, ox:ox + (cx + 1) * k]
+    size = (int(math.ceil(w * (cx + 1) / cx)), int(math.ceil(h * (cy + 1) / cy)))
+    out = cv2.resize(small, size, interpolation=cv2.INTER_LINEAR)[:h, :w]
+    return out * np.float32(2.2)
 
 
-def _fbm(rng, h, w, cy, cx, octaves=4, gain=0.5, res=1.0):
+def _fbm(rng, h, w, cy, cx, octaves=4, gain=0.5, res=1.0, wrap=False):
     """Fractal noise of ``octaves`` octaves; computed at ``res`` of the size and resized up."""
     hh, ww = max(int(h * res), 2), max(int(w * res), 2)
     out = np.zeros((hh, ww), np.float32)
     amp, tot = 1.0, 0.0
     for o in range(octaves):
-        out += np.float32(amp) * _grid_noise(rng, hh, ww, cy * 2 ** o, cx * 2 ** o)
+        out += np.float32(amp) * _grid_noise(rng, hh, ww, cy * 2 ** o, cx * 2 ** o, wrap)
         tot += amp * amp
         amp *= gain
     out /= np.float32(math.sqrt(tot))
@@ -257,8 +267,10 @@ class _Canvas:
         if x1 <= x0 or y1 <= y0:
             return None, None
         m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        ipts = [np.round((np.clip(p, -1e5, 1e5) - (x0, y0)) * 16).astype(np.int32) for p in pts]
-        cv2.fillPoly(m, ipts, 255, cv2.LINE_AA, shift=4)
+        # one call per polygon: fillPoly with several contours would cut holes where they overlap
+        for p in pts:
+            cv2.fillPoly(m, [np.round((np.clip(p, -1e5, 1e5) - (x0, y0)) * 16).astype(np.int32)], 255,
+                         cv2.LINE_AA, shift=4)
         return m.astype(np.float32) * np.float32(1 / 255), (y0, y1, x0, x1)
 
     def fill(self, polys, color, region=Region.NONE, depth=None, alpha=1.0, glow=0.0, thresh=0.5):
@@ -496,7 +508,7 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
     a = (dens * (0.55 + 0.45 * cover)).astype(np.float32)
     sky += (ccol - sky) * a[..., None]
     # sun / moon disc (after the clouds, partly hidden by them)
-    disc = _smooth(sun_r + 1.0, sun_r - 1.0, r) * (1 - 0.9 * a) * vis ** 0.5
+    disc = _smooth(sun_r + 1.0, sun_r - 1.0, r) * (1 - 0.9 * a) * _smooth(0.75, 0.3, cover)
     sky += disc[..., None] * (sc.tod["sun"] * 1.05 - sky)
     if sc.night:
         sky = sky  # moon craters are not needed at this size
@@ -632,10 +644,10 @@ def _water_texture(sc: _Scene, base, deep, streak=1.0, foam=0.3, sky_reflect=0.4
     X, Z = sc.ground_coords()
     # a top-down ripple texture, long along the flow (X), mapped through the ground plane
     T = 512
-    tex = _fbm(rng, T, T, 24, 3, 4, 0.6)
-    tex2 = _fbm(rng, T, T, 60, 8, 2, 0.5)
-    mx = (X * (T / 90.0) * streak) % T
-    mz = (Z * (T / 60.0) * depth_scale) % T
+    tex = _fbm(rng, T, T, 16, 2, 4, 0.6, wrap=True)
+    tex2 = _fbm(rng, T, T, 48, 6, 2, 0.5, wrap=True)
+    mx = (X * (T / 40.0) * streak) % T
+    mz = (Z * (T / 14.0) * depth_scale) % T
     r1 = cv2.remap(tex, mx.astype(np.float32), mz.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     r2 = cv2.remap(tex2, (mx * 1.7 % T).astype(np.float32), (mz * 1.3 % T).astype(np.float32), cv2.INTER_LINEAR,
                    borderMode=cv2.BORDER_REFLECT)
@@ -659,29 +671,34 @@ def _fire_colour(i):
     return _ramp(np.clip(i, 0, 1), _FIRE)
 
 
-def _smoke_field(sc: _Scene, sources, wind=0.35, res=0.35, top_spread=1.0):
-    """Density and colour of smoke plumes rising from ``sources`` [(x, y, width)]; low-res then up."""
+def _smoke_field(sc: _Scene, sources, wind=0.35, res=0.35, spread=0.35):
+    """Smoke plumes rising from ``sources`` [(x, y, width)] and drifting with the wind.
+
+    Returns (alpha, shade): a billowy outline (noise pushes the plume edge in and out) and a light/dark
+    shading of the billows lit from above, both full-size (computed at ``res`` and resized up).
+    """
     H, W, rng = sc.H, sc.W, sc.rng
     h, w = max(int(H * res), 8), max(int(W * res), 8)
     ys = np.arange(h, dtype=np.float32)[:, None] / res
     xs = np.arange(w, dtype=np.float32)[None, :] / res
-    n = _fbm(rng, h, w, 5, 7, 5, 0.55)
-    warp = _fbm(rng, h, w, 3, 4, 3, 0.5)
+    n = _fbm(rng, h, w, 4, 6, 5, 0.55)
+    warp = _fbm(rng, h, w, 2, 3, 3, 0.5)
     dens = np.zeros((h, w), np.float32)
     for (x0, y0, w0) in sources:
         rise = np.clip(y0 - ys, 0, None)
-        cx = x0 + wind * rise * (1 + rise / (H * 0.8)) + warp * w0 * 0.8
-        width = w0 * 0.6 + rise * 0.45 * top_spread
-        prof = np.exp(-((xs - cx) / np.maximum(width, 1)) ** 2)
-        vert = _smooth(0, w0 * 0.8 + 1, rise) * (ys <= y0 + 2)
+        cx = x0 + wind * rise * (1 + rise / (H * 0.7)) + warp * (w0 * 0.4 + rise * 0.12)
+        width = w0 * 0.5 + rise * spread
+        prof = np.clip(1 - ((xs - cx) / np.maximum(width, 1)) ** 2, 0, 1)
+        vert = _smooth(0, w0 * 0.6 + 1, rise + 0.3 * w0 * n)
         dens = np.maximum(dens, prof * vert)
-    dens = np.clip(dens * (0.8 + 0.5 * n), 0, 1.2)
-    # billows: light tops/left (emboss of the noise), dark hollows
-    emb = np.clip((n - np.roll(np.roll(n, 3, 0), 3, 1)) * 1.8 + 0.5, 0, 1)
-    dens = cv2.resize(dens, (W, H), interpolation=cv2.INTER_LINEAR)
-    emb = cv2.resize(emb, (W, H), interpolation=cv2.INTER_LINEAR)
-    nb = cv2.resize(n, (W, H), interpolation=cv2.INTER_LINEAR)
-    return dens, emb, nb
+    f = dens + 0.32 * n
+    alpha = _smooth(0.18, 0.42, f)
+    fb = cv2.GaussianBlur(f, (0, 0), 1.2)
+    sh = max(int(2 * res / 0.35), 1)
+    emb = np.clip(0.55 + (fb - np.roll(fb, sh, 0)) * 3.0 + 0.15 * n, 0, 1)
+    alpha = cv2.resize(alpha.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
+    emb = cv2.resize(emb.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
+    return alpha, emb
 
 
 # --------------------------------------------------------------------------------------------
@@ -1004,7 +1021,6 @@ def _tree(sc: _Scene, x, d, kind="round", color=None, bend=0.0, snow=False, regi
     cv.fill(clumps_mid, mid, region, d)
     cv.fill(clumps_hi[::2], hi, region, d)
     if snow:
-        sn = [np.concatenate([q[:len(q) // 2 + 1][::-1] * 0 + q[len(q) // 2:], ]) for q in clumps_mid]
         sn = [_circle(q[:, 0].mean(), q[:, 1].min() + (q[:, 1].max() - q[:, 1].min()) * 0.25,
                       (q[:, 0].max() - q[:, 0].min()) * 0.42, (q[:, 1].max() - q[:, 1].min()) * 0.2, 14) for q in clumps_mid]
         cv.fill(sn, sc.lit(_c(0.97, 0.98, 1.0)), region, d)
@@ -1198,3 +1214,1114 @@ def _rubble(sc, x, d, size_m, color=None, n=None):
     for k in range(4):
         sc.cv.fill(polys[k], sc.lit(cols[k]) if k % 2 == 0 else sc.shd(cols[k], 1.1), Region.NONE, d)
     sc.note("rubble heap")
+
+
+# --------------------------------------------------------------------------------------------
+# shared layers
+# --------------------------------------------------------------------------------------------
+
+
+def _rain(sc: _Scene, amount=0.5, angle=0.25, color=None):
+    """Subtle painted rain streaks (the motion stage adds animated rain on top)."""
+    H, W, rng = sc.H, sc.W, sc.rng
+    n = int(W * H / 900 * amount)
+    pts = np.zeros((H, W), np.float32)
+    pts[rng.integers(0, H, n), rng.integers(0, W, n)] = rng.uniform(0.4, 1.0, n).astype(np.float32)
+    L = max(int(26 * sc.u), 5)
+    k = np.zeros((2 * L + 1, 2 * L + 1), np.float32)
+    dx, dy = math.sin(angle), math.cos(angle)
+    cv2.line(k, (int(L - dx * L), int(L - dy * L)), (int(L + dx * L), int(L + dy * L)), 1.0, 1, cv2.LINE_AA)
+    k /= k.sum()
+    st = cv2.filter2D(pts, -1, k) * (L * 0.9)
+    a = np.clip(st, 0, 1) * 0.22
+    col = _mix(sc.sky_hor, _c(1, 1, 1), 0.5)
+    sc.cv.layer(a.astype(np.float32), col, None, None)
+
+
+def _water_plane(sc: _Scene, tex, shore_rows, level_m, region=Region.WATER, foam=True, xmask=None):
+    """Flood the scene: a horizontal water plane ``level_m`` above the ground, z-tested against
+    everything already painted (objects are submerged below their own waterline), over the rows below
+    ``shore_rows`` (per column)."""
+    cv = sc.cv
+    r = 1.0 - level_m * sc.S / sc.K
+    Kw = r * sc.K
+    ys = sc.ys[:, None]
+    wl = sc.h + Kw / np.maximum(cv.dep, 1e-3)               # waterline row of each pixel's surface
+    a = np.clip(ys - wl + 0.5, 0, 1) * np.clip(ys - shore_rows[None, :] + 0.5, 0, 1)
+    if xmask is not None:
+        a *= xmask
+    a[: int(sc.h) + 1] = 0
+    wdep = np.where(ys > sc.h, Kw / np.maximum(ys - sc.h, 1e-3), SKY_DEPTH).astype(np.float32)
+    wdep = np.clip(wdep, 0.3, GROUND_MAX)
+    wdep = np.broadcast_to(wdep, cv.dep.shape)
+    if foam:
+        # a light ripple line where the water meets each object (pixels just below its waterline)
+        obj = cv.dep < sc.gdepth * 0.97
+        fw = np.clip(0.22 * sc.S / np.maximum(cv.dep, 1e-3), 1.0, None)
+        band = ((ys - wl) > 0) & ((ys - wl) < fw) & obj
+        band = band.astype(np.float32) * a
+        foam_c = _mix(tex, _c(0.92, 0.90, 0.85) * sc.light, 0.55)
+    old_dep = cv.dep.copy()
+    cv.layer(a.astype(np.float32), tex, region, wdep)
+    if foam:
+        cv.layer(band * 0.8, foam_c, None, None)
+    sc.water_level_ratio = r
+    return old_dep
+
+
+def _finish(sc: _Scene):
+    cv = sc.cv
+    d = cv.dep
+    f = sc.fog_amount * (1.0 - np.exp(-d / sc.fog_scale))
+    f[d >= SKY_DEPTH - 1e-3] = 0
+    f *= (1 - np.clip(cv.glow, 0, 1))
+    img = cv.img + (sc.haze - cv.img) * f[..., None]
+    if cv.glow.max() > 0:
+        g = cv2.GaussianBlur(img * cv.glow[..., None], (0, 0), max(6 * sc.u, 1.5))
+        img = img + g * 0.9
+    H, W = sc.H, sc.W
+    yy = (sc.ys[:, None] / H - 0.5) * 2
+    xx = (sc.xs[None, :] / W - 0.5) * 2
+    vig = 1.0 - 0.12 * np.clip((xx ** 2 + yy ** 2) / 2, 0, 1) ** 1.5
+    img = img * vig[..., None].astype(np.float32)
+    cv.img = np.clip(img, 0, 1).astype(np.float32)
+    np.clip(cv.dep, 0.2, SKY_DEPTH, out=cv.dep)
+
+
+def _place_town(sc: _Scene, spots, snow=False, tilt_frac=0.0, collapse_frac=0.0, submerge=False, trees=True):
+    """Draw houses (and hanok in Korean settings) at ``spots`` [(x, d)], far to near."""
+    boxes = []
+    for (x, d) in sorted(spots, key=lambda s: -s[1]):
+        tilt = 0.0
+        if sc.rng.random() < tilt_frac:
+            tilt = sc.uni(0.08, 0.2) * (1 if sc.rng.random() < 0.5 else -1)
+        boxes.append(_house(sc, x, d, tilt=tilt, snow=snow))
+    return boxes
+
+
+def _trees_at(sc, spots, kind="round", snow=False, region=None, bend=0.0, burnt=False):
+    for (x, d) in sorted(spots, key=lambda s: -s[1]):
+        k = kind if kind != "mixed" else ("conifer" if sc.rng.random() < 0.4 else "round")
+        if kind == "mixed" and "pine" in sc.want and sc.rng.random() < 0.5:
+            k = "pine"
+        _tree(sc, x, d, kind=k, snow=snow, region=region, bend=bend, burnt=burnt)
+
+
+def _forest_band(sc: _Scene, ridge, base_row, depth, color, density=1.0, region=Region.NONE, top_only=False,
+                 burnt=False, rows=(0.0, 1.0)):
+    """Many small tree silhouettes covering a slope between ``ridge`` and ``base_row`` (one batch)."""
+    rng = sc.rng
+    W = sc.W
+    p = sc.ppm(depth)
+    n = int(density * W / max(1.6 * p, 2.0) * (1 if top_only else 4))
+    xs = rng.uniform(0, W, n)
+    xi = np.clip(xs.astype(int), 0, W - 1)
+    f = rng.uniform(rows[0], rows[1], n) ** 1.5 if not top_only else rng.uniform(0, 0.05, n)
+    ys = ridge[xi] + (base_row - ridge[xi]) * f + 0.6 * p
+    order = np.argsort(ys)
+    lo, hi = [], []
+    for k in order:
+        x, y = xs[k], ys[k]
+        s = p * rng.uniform(1.6, 2.6)
+        if sc.family in ("wildfire", "heavy_snow") or burnt or rng.random() < 0.5:
+            tri = np.array([[x - s * 0.45, y], [x + s * 0.45, y], [x, y - s * 1.6]])
+            lo.append(tri)
+            hi.append(np.array([[x - s * 0.45 if sc.sun_left else x + s * 0.45, y], [x, y], [x, y - s * 1.6]]))
+        else:
+            lo.append(_circle(x, y - s * 0.5, s * 0.55, s * 0.6, 10))
+            hi.append(_circle(x - s * 0.15 * (1 if sc.sun_left else -1), y - s * 0.62, s * 0.32, s * 0.35, 8))
+    if burnt:
+        sc.cv.fill(lo, _c(0.09, 0.07, 0.06), region, depth)
+        return
+    sc.cv.fill(lo, sc.shd(color, 0.85), region, depth)
+    sc.cv.fill(hi, sc.lit(color, 0.95), region, depth)
+    sc.note("forest")
+
+
+# --------------------------------------------------------------------------------------------
+# scene families
+# --------------------------------------------------------------------------------------------
+
+
+def _scene_flood(sc: _Scene):
+    heavy = sc.key == "heavy_rain"
+    rng = sc.rng
+    _paint_sky(sc)
+    _paint_mountains(sc, n=3, max_height=0.6)
+    _paint_ground(sc, fields=True)
+    muddy = sc.lit(_c(0.58, 0.46, 0.32))
+    deep = sc.shd(_c(0.40, 0.31, 0.21))
+    tex = _water_texture(sc, muddy, deep, foam=0.35, sky_reflect=0.35)
+    W = sc.W
+    if heavy:
+        # a swollen brown river through the fields, a bridge, houses on the banks
+        left, right, ds, Xc = _river_poly(sc, 0.85, 40, sc.uni(0.35, 0.6) * W, sc.uni(0.3, 0.7) * W, sc.uni(38, 55), 0.5)
+        sc.cv.fill([np.concatenate([left, right[::-1]])], tex, Region.WATER, sc.gdepth)
+        bank = [np.concatenate([left, left[::-1] + (-3, 0)]), np.concatenate([right, right[::-1] + (3, 0)])]
+        sc.cv.fill(bank, sc.shd(_c(0.45, 0.38, 0.28)), Region.NONE, None)
+        sc.note("river")
+        # flooded paddies: water patches beside the river
+        X, Z = sc.ground_coords()
+        pn = _fbm(rng, sc.H, W, 3, 5, 3, res=0.5)
+        patches = (_smooth(0.35, 0.5, pn) * (sc.ys[:, None] > sc.h + 2)).astype(np.float32)
+        sc.cv.layer(patches * 0.92, _mix(tex, sc.sky_hor, 0.25), Region.WATER, sc.gdepth)
+        sc.note("flooded paddies")
+        spots = sc.scatter(int(rng.integers(5, 9)), 2.2, 14, 12, avoid=_river_avoid(sc, left, right))
+        if "bridge" in sc.want or True:
+            _bridge(sc, left, right, ds, float(rng.uniform(3.0, 5.0)))
+        objs = [(x, d, "house") for (x, d) in spots]
+        objs += [(x, d, "tree") for (x, d) in sc.scatter(int(rng.integers(5, 9)), 1.6, 12, 6, avoid=_river_avoid(sc, left, right))]
+        for (x, d, kind) in sorted(objs, key=lambda o: -o[1]):
+            if kind == "house":
+                _house(sc, x, d)
+            else:
+                _tree(sc, x, d, kind="round", region=Region.NONE)
+        if "pole" in sc.want:
+            _pole_line(sc, 1.3, 9, 0.08, 0.25)
+        _rain(sc, 0.9, 0.18)
+        sc.info["water_level_m"] = 0.0
+        return
+    # flood: a water plane over the lower frame, the far shore beyond it
+    d_shore = sc.uni(12, 18)
+    shore = sc.y_of(d_shore) + _fbm1d(rng, W, 4, 3) * sc.K * 0.012
+    # dry land beyond the shore: small houses and trees
+    far = [(x, d) for (x, d) in sc.scatter(int(rng.integers(4, 8)), d_shore * 1.05, d_shore * 2.0, 10)]
+    for (x, d) in sorted(far, key=lambda s: -s[1]):
+        if rng.random() < 0.5:
+            _house(sc, x, d)
+        else:
+            _tree(sc, x, d, region=Region.NONE)
+    if "apartment" in sc.want or sc.korea:
+        for (x, d) in sc.scatter(int(rng.integers(2, 4)), d_shore * 1.4, d_shore * 2.2, 40):
+            _apartment(sc, x, d)
+    # the flooded village
+    items = []
+    nh = int(rng.integers(6, 10))
+    items += [(x, d, "house") for (x, d) in sc.scatter(nh, 2.0, d_shore * 0.8, 13)]
+    nt = int(rng.integers(6, 12))
+    items += [(x, d, "tree") for (x, d) in sc.scatter(nt, 1.6, d_shore * 0.9, 4)]
+    if "car" in sc.want:
+        items += [(x, d, "car") for (x, d) in sc.scatter(int(rng.integers(2, 4)), 1.4, 4.0, 5)]
+    if "greenhouse" in sc.want:
+        items += [(x, d, "greenhouse") for (x, d) in sc.scatter(1, 3.0, 6.0, 20)]
+    if "road" in sc.want:
+        _road(sc, sc.uni(0.3, 0.7) * W, sc.uni(0.3, 0.7), d_far=d_shore)
+    for (x, d, kind) in sorted(items, key=lambda o: -o[1]):
+        if kind == "house":
+            _house(sc, x, d)
+        elif kind == "tree":
+            _tree(sc, x, d, kind="round" if rng.random() < 0.7 else "conifer", region=Region.NONE)
+        elif kind == "car":
+            _car(sc, x, d)
+        else:
+            _greenhouses(sc, x, d, 2)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.5, d_shore * 0.8, sc.uni(0.05, 0.2), sc.uni(0.5, 0.8), lean=0.12)
+    level = sc.uni(1.8, 2.3)
+    _water_plane(sc, tex, shore, level)
+    _floating_debris(sc, d_shore)
+    _rain(sc, 0.5, 0.15)
+    sc.info["water_level_m"] = round(level, 2)
+    sc.info["shore_depth"] = round(d_shore, 2)
+
+
+def _river_avoid(sc, left, right):
+    av = []
+    for (a, b) in zip(left[::4], right[::4]):
+        av.append(((a[0] + b[0]) / 2, a[1], abs(b[0] - a[0]) / 2 + 4, 6))
+    return av
+
+
+def _bridge(sc, left, right, ds, d):
+    """A concrete bridge across the river at depth ``d``, its deck just above the high water."""
+    i = int(np.argmin(np.abs(ds - d)))
+    d = float(ds[i])
+    p = sc.ppm(d)
+    yb = sc.y_of(d)
+    xa, xb = left[i, 0] - 6 * p, right[i, 0] + 6 * p
+    cv = sc.cv
+    deck = np.array([[xa, yb - 1.0 * p], [xb, yb - 1.0 * p], [xb, yb - 2.0 * p], [xa, yb - 2.0 * p]])
+    piers = []
+    for f in (0.33, 0.66):
+        px = xa + (xb - xa) * f
+        piers.append(np.array([[px - 0.6 * p, yb + 0.2 * p], [px + 0.6 * p, yb + 0.2 * p], [px + 0.6 * p, yb - 1.0 * p], [px - 0.6 * p, yb - 1.0 * p]]))
+    cv.fill(piers, sc.shd(_c(0.65, 0.64, 0.62)), Region.NONE, d)
+    cv.fill([deck], sc.lit(_c(0.78, 0.77, 0.74)), Region.NONE, d)
+    rail = np.array([[xa, yb - 2.0 * p], [xb, yb - 2.0 * p], [xb, yb - 2.9 * p], [xa, yb - 2.9 * p]])
+    cv.fill([rail], sc.lit(_c(0.85, 0.85, 0.84)), Region.NONE, d, alpha=0.55)
+    cv.lines([np.array([[xa, yb - 2.9 * p], [xb, yb - 2.9 * p]])], sc.shd(_c(0.5, 0.5, 0.5)), max(0.2 * p, 1), Region.NONE, d)
+    sc.note("bridge")
+
+
+def _floating_debris(sc, d_far):
+    rng = sc.rng
+    polys = []
+    for _ in range(int(rng.integers(8, 16))):
+        d = math.exp(rng.uniform(math.log(1.3), math.log(d_far * 0.7)))
+        x = rng.uniform(0, sc.W)
+        y = sc.h + sc.water_level_ratio * sc.K / d
+        p = sc.ppm(d)
+        L = rng.uniform(0.8, 2.5) * p
+        a = rng.uniform(-0.15, 0.15)
+        polys.append(_rot(np.array([[x - L, y], [x + L, y], [x + L, y - 0.22 * p], [x - L, y - 0.22 * p]]), x, y, a))
+    sc.cv.fill(polys, sc.shd(_c(0.42, 0.32, 0.22)), Region.WATER, None)
+    sc.note("floating debris", len(polys))
+
+
+def _scene_landslide(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    _paint_sky(sc)
+    _paint_mountains(sc, n=2, max_height=0.5, near_hill=False)
+    _paint_ground(sc, fields=True)
+    # the mountain that fails: a big forested slope in the middle distance
+    Dm = sc.uni(6.5, 8.5)
+    base = sc.y_of(Dm)
+    peak_row = sc.h * sc.uni(0.05, 0.2)
+    ridge = _ridge(sc, base, base - peak_row, sc.uni(1.6, 2.4), octaves=5, sharp=0.25)
+    green = _mix(sc.pal["trees"][0], _c(0.2, 0.38, 0.2), 0.4)
+    _paint_range(sc, ridge, green, depth=Dm, base_row=base, trees=True)
+    _forest_band(sc, ridge, base, Dm, green, density=1.3)
+    # the debris flow: from a head scarp high on the slope down and out across the valley floor
+    x_top = sc.uni(0.35, 0.65) * W
+    xi = int(np.clip(x_top, 0, W - 1))
+    y_top = ridge[xi] + (base - ridge[xi]) * sc.uni(0.08, 0.2)
+    d_toe = sc.uni(2.4, 3.2)
+    y_toe = sc.y_of(d_toe)
+    x_toe = x_top + sc.uni(-0.12, 0.12) * W
+    x_mid = (x_top + x_toe) / 2 + sc.uni(-0.06, 0.06) * W
+    t = np.linspace(0, 1, 60)
+    cx = (1 - t) ** 2 * x_top + 2 * (1 - t) * t * x_mid + t ** 2 * x_toe
+    cy = y_top + (y_toe - y_top) * t
+    wt = sc.uni(0.035, 0.05) * W
+    wb = sc.uni(0.18, 0.26) * W
+    half = wt / 2 + (wb - wt) / 2 * t ** 1.6 + 0.01 * W * np.sin(t * 9 + sc.uni(0, 6))
+    left = np.stack([cx - half, cy], 1)
+    right = np.stack([cx + half, cy], 1)
+    lobe = _circle(x_toe, y_toe, half[-1] * 1.02, (y_toe - sc.y_of(d_toe * 1.3)) * 0.8 + 4, 24, 0, math.pi)
+    flow = np.concatenate([left, lobe[::-1] if lobe[0, 0] < lobe[-1, 0] else lobe, right[::-1]])
+    flow = np.concatenate([left, lobe, right[::-1]]) if False else flow
+    # raw earth scar around the upper flow (static)
+    scar_half = half * (1.35 - 0.3 * t) + 0.01 * W
+    scar = np.concatenate([np.stack([cx - scar_half, cy - 0.02 * H], 1)[:40],
+                           np.stack([cx + scar_half, cy - 0.02 * H], 1)[:40][::-1]])
+    sc.cv.fill([scar], sc.lit(_c(0.66, 0.50, 0.34)), Region.NONE, Dm)
+    # houses behind the toe (drawn first), then the flow, then the houses in front of it
+    spots = sc.scatter(int(rng.integers(6, 10)), 1.6, Dm * 0.9, 13)
+    behind = [s for s in spots if s[1] > d_toe * 1.02]
+    front = [s for s in spots if s[1] <= d_toe * 1.02]
+    road_ds = None
+    if "road" in sc.want:
+        road_ds = _road(sc, sc.uni(0.1, 0.3) * W if x_toe > W / 2 else sc.uni(0.7, 0.9) * W, sc.uni(0.4, 0.6), d_far=Dm)
+    for (x, d) in sorted(behind, key=lambda s: -s[1]):
+        if abs(x - x_toe) < half[-1] * 1.1 and d < Dm * 0.7:
+            continue
+        if rng.random() < 0.6:
+            _house(sc, x, d)
+        else:
+            _tree(sc, x, d, region=Region.NONE)
+    fdepth = np.where(sc.ys[:, None] < base, np.float32(Dm), sc.gdepth).astype(np.float32)
+    fdepth = np.broadcast_to(fdepth, (H, W))
+    mud = _mud_texture(sc, cx, cy)
+    sc.cv.fill([flow], mud, Region.DEBRIS, fdepth)
+    _flow_rocks(sc, cx, cy, half, base, Dm)
+    # a house struck at the toe: tilted, half buried in mud
+    xh = x_toe + half[-1] * sc.uni(0.25, 0.55) * (1 if rng.random() < 0.5 else -1)
+    dh = d_toe * 0.95
+    box = _house(sc, xh, dh, tilt=sc.uni(0.12, 0.25) * (1 if xh > x_toe else -1))
+    p = sc.ppm(dh)
+    yb = sc.y_of(dh)
+    pile = np.concatenate([_circle((box[0] + box[2]) / 2, yb, (box[2] - box[0]) * 0.75, 2.2 * p, 20, math.pi, 2 * math.pi),
+                           [[(box[0] + box[2]) / 2 + (box[2] - box[0]) * 0.75, yb + 0.6 * p],
+                            [(box[0] + box[2]) / 2 - (box[2] - box[0]) * 0.75, yb + 0.6 * p]]])
+    sc.cv.fill([pile], mud, Region.DEBRIS, dh * 0.97)
+    sc.note("buried house")
+    # a muddy stream across the foreground
+    if "river" in sc.want:
+        d0 = sc.uni(1.1, 1.4)
+        ys0 = sc.y_of(d0)
+        wv = _fbm1d(rng, W, 3, 3) * 0.25 * sc.ppm(d0)
+        top = np.stack([sc.xs, ys0 - 1.6 * sc.ppm(d0) + wv], 1)
+        bot = np.stack([sc.xs, ys0 + 2.4 * sc.ppm(d0) + wv * 1.3], 1)
+        tex = _water_texture(sc, sc.lit(_c(0.60, 0.47, 0.32)), sc.shd(_c(0.42, 0.32, 0.22)), foam=0.4, sky_reflect=0.2)
+        bank = np.stack([sc.xs, ys0 - 2.2 * sc.ppm(d0) + wv], 1)
+        sc.cv.fill([np.concatenate([bank, top[::-1]])], sc.shd(_c(0.48, 0.38, 0.26)), Region.NONE, None)
+        sc.cv.fill([np.concatenate([top, bot[::-1]])], tex, Region.WATER, sc.gdepth)
+        sc.note("muddy stream")
+    for (x, d) in sorted(front, key=lambda s: -s[1]):
+        if abs(x - x_toe) < half[-1] and d > d_toe * 0.7:
+            continue
+        if rng.random() < 0.5:
+            _house(sc, x, d)
+        else:
+            _tree(sc, x, d, region=Region.NONE)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.3, 5, sc.uni(0.02, 0.12), sc.uni(0.15, 0.3), lean=0.25, n=4)
+    _rain(sc, 0.6, 0.15)
+    sc.info["flow"] = {"top": [round(float(x_top)), round(float(y_top))], "toe": [round(float(x_toe)), round(float(y_toe))]}
+
+
+def _mud_texture(sc, cx, cy):
+    """Mud with streaks along the flow (down the slope) and lumpy light/dark patches."""
+    H, W, rng = sc.H, sc.W, sc.rng
+    streak = _fbm(rng, H, W, 2, 40, 3, 0.55, res=0.5)
+    blob = _fbm(rng, H, W, 10, 16, 3, 0.5, res=0.5)
+    # shift each row so the streaks follow the curved centreline
+    shift = np.interp(sc.ys, cy, cx - cx[0], left=0, right=float(cx[-1] - cx[0])).astype(np.float32)
+    mx = (sc.xs[None, :] - shift[:, None]) % W
+    my = np.broadcast_to(sc.ys[:, None], (H, W)).astype(np.float32)
+    streak = cv2.remap(streak, mx.astype(np.float32), my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    v = 0.5 + 0.28 * streak + 0.18 * blob
+    col = _ramp(np.clip(v, 0, 1), [(0.0, sc.shd(_c(0.30, 0.22, 0.15))), (0.45, sc.lit(_c(0.50, 0.38, 0.26))),
+                                    (0.75, sc.lit(_c(0.64, 0.50, 0.34))), (1.0, sc.lit(_c(0.80, 0.68, 0.50)))])
+    return col
+
+
+def _flow_rocks(sc, cx, cy, half, base, Dm):
+    rng = sc.rng
+    polys = [[], [], []]
+    for _ in range(int(rng.integers(40, 70))):
+        t = rng.uniform(0.05, 1.0) ** 0.7
+        i = int(t * (len(cx) - 1))
+        x = cx[i] + rng.uniform(-0.85, 0.85) * half[i]
+        y = cy[i] + rng.uniform(-0.01, 0.01) * sc.H
+        d = Dm if y < base else sc.d_of(y)
+        p = sc.ppm(d)
+        r = rng.uniform(0.4, 1.6) * p
+        k = int(rng.integers(5, 8))
+        ang = np.sort(rng.uniform(0, 2 * math.pi, k))
+        kind = int(rng.integers(3))
+        if kind == 2:  # a broken log
+            L = r * 3
+            a = rng.uniform(-0.8, 0.8)
+            polys[2].append(_rot(np.array([[x - L, y], [x + L, y], [x + L, y - 0.4 * p], [x - L, y - 0.4 * p]]), x, y, a))
+        else:
+            polys[kind].append(np.stack([x + np.cos(ang) * r * 1.2, y + np.sin(ang) * r * 0.8], 1))
+    sc.cv.fill(polys[0], sc.lit(_c(0.62, 0.60, 0.56)), Region.DEBRIS, None)
+    sc.cv.fill(polys[1], sc.shd(_c(0.50, 0.47, 0.44)), Region.DEBRIS, None)
+    sc.cv.fill(polys[2], sc.shd(_c(0.48, 0.34, 0.22)), Region.DEBRIS, None)
+    sc.note("boulders and logs", sum(len(q) for q in polys))
+
+
+def _cracked_earth(sc: _Scene, color, crack=_c(0.30, 0.21, 0.15), cell_m=2.2):
+    """Cracked dry mud in perspective: Worley cells on the ground plane, dark cracks, lighter rims."""
+    H, W = sc.H, sc.W
+    y0 = int(sc.h) + 1
+    X, Z = sc.ground_coords()
+    X, Z = X[y0:] / cell_m, Z[y0:] / (cell_m * 1.0)
+    tbl = sc.rng.uniform(0.1, 0.9, (2, 64, 64)).astype(np.float32)
+    shade_t = sc.rng.uniform(-1, 1, (64, 64)).astype(np.float32)
+    ix, iz = np.floor(X).astype(np.int32), np.floor(Z).astype(np.int32)
+    fx, fz = X - ix, Z - iz
+    d1 = np.full(X.shape, 9.0, np.float32)
+    d2 = np.full(X.shape, 9.0, np.float32)
+    best = np.zeros(X.shape, np.float32)
+    for ox in (-1, 0, 1):
+        for oz in (-1, 0, 1):
+            cx_, cz_ = (ix + ox) & 63, (iz + oz) & 63
+            px = tbl[0][cz_, cx_] + ox - fx
+            pz = tbl[1][cz_, cx_] + oz - fz
+            dd = np.sqrt(px * px + pz * pz)
+            closer = dd < d1
+            d2 = np.where(closer, d1, np.minimum(d2, dd))
+            best = np.where(closer, shade_t[cz_, cx_], best)
+            d1 = np.minimum(d1, dd)
+    edge = (d2 - d1)
+    # crack width in pixels grows toward the viewer; far cracks fade into the fog
+    px_per_cell = cell_m * sc.S / np.maximum(sc.gdepth[y0:], 1e-3)
+    e_px = edge * px_per_cell
+    crack_a = _smooth(1.4 * np.maximum(sc.u, 0.5), 0.2, e_px) * np.clip(px_per_cell / 6, 0, 1)
+    rim = _smooth(5.0 * np.maximum(sc.u, 0.5), 1.0, e_px) * np.clip(px_per_cell / 12, 0, 1)
+    col = np.empty((H - y0, W, 3), np.float32)
+    col[:] = sc.lit(color)
+    col *= (1 + 0.07 * best)[..., None]
+    col = col + (sc.lit(color, 1.18) - col) * (rim * 0.5)[..., None]
+    col = col + (sc.shd(crack) - col) * crack_a[..., None]
+    full = np.zeros((H, W, 3), np.float32)
+    full[y0:] = col
+    a = np.zeros((H, W), np.float32)
+    a[y0:] = 1
+    sc.cv.composite(a, (0, H, 0, W), full, Region.NONE, sc.gdepth)
+    sc.note("cracked earth")
+
+
+def _scene_drought(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    key = sc.key
+    dust = key == "yellow_dust"
+    heat = key == "heat_wave"
+    sun_scale = 1.9 if heat else 1.5
+    _paint_sky(sc, sun_scale=sun_scale if not dust else 1.2, sun_glow=2.4 if heat else 1.6)
+    brown = _c(0.66, 0.52, 0.36) if not dust else _c(0.62, 0.55, 0.42)
+    _paint_mountains(sc, n=2, color=brown * 0.9, max_height=0.4, near_hill=False)
+    ground = _c(0.80, 0.64, 0.42)
+    if dust or key == "dry_weather":
+        _paint_ground(sc, color=_mix(sc.pal["grass"], _c(0.72, 0.62, 0.40), 0.7), fields=True)
+    else:
+        _paint_ground(sc, color=ground)
+        _cracked_earth(sc, ground)
+    town = dust or heat or ("apartment" in sc.want) or ("house" in sc.want and "paddy" not in sc.want and False)
+    if not dust and not heat or "paddy" in sc.want:
+        # the shrunken reservoir: a small pond ringed by exposed lake bed
+        _reservoir(sc)
+    if town:
+        apts = sc.scatter(int(rng.integers(3, 6)), 9, 22, 40)
+        for (x, d) in sorted(apts, key=lambda s: -s[1]):
+            _apartment(sc, x, d)
+        houses = sc.scatter(int(rng.integers(4, 7)), 2.5, 8, 13)
+        _place_town(sc, houses)
+        if "road" in sc.want or dust:
+            pass
+    else:
+        hs = sc.scatter(int(rng.integers(1, 3)), 6, 14, 12)
+        _place_town(sc, hs)
+    # dead and dying trees
+    spots = sc.scatter(int(rng.integers(3, 6)), 1.5, 10, 6)
+    for (x, d) in sorted(spots, key=lambda s: -s[1]):
+        if rng.random() < 0.75 and not dust:
+            _bare_tree(sc, x, sc.y_of(d), sc.uni(6, 9) * sc.ppm(d), d)
+        else:
+            _tree(sc, x, d, color=_c(0.62, 0.55, 0.30), region=Region.NONE)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.4, 12, sc.uni(0.75, 0.95), sc.uni(0.55, 0.7), n=5)
+    if dust:
+        _dust_clouds(sc, [(sc.uni(0, 1) * W, sc.y_of(sc.uni(2, 10)), sc.uni(0.25, 0.45) * W) for _ in range(4)],
+                     _c(0.86, 0.72, 0.46), Region.DUST, strength=0.75)
+        sc.fog_amount, sc.fog_scale = 0.92, 14.0
+        sc.haze = _c(0.86, 0.74, 0.50) * sc.tod["dim"]
+    else:
+        # heat shimmer band just above and below the horizon
+        band_top = sc.h - 0.05 * H
+        band_bot = sc.y_of(5.0)
+        a = np.zeros((H, W), np.float32)
+        a[int(band_top):int(band_bot)] = 1.0
+        edge = _smooth(0, 1, (sc.ys - band_top) / (0.03 * H)) * _smooth(0, 1, (band_bot - sc.ys) / (0.05 * H))
+        a *= edge[:, None].astype(np.float32)
+        lab = sc.cv.label(Region.SHIMMER)
+        sc.cv.reg[a > 0.3] = lab if lab else sc.cv.reg[a > 0.3]
+        hz = _mix(sc.sky_hor, _c(1, 0.95, 0.85), 0.4)
+        sc.cv.layer(a * 0.25, hz, None, None)
+        sc.info["shimmer_rows"] = [int(band_top), int(band_bot)]
+        if key == "dry_weather":
+            _dust_clouds(sc, [(sc.uni(0, 1) * W, sc.y_of(sc.uni(1.5, 4)), sc.uni(0.15, 0.3) * W) for _ in range(2)],
+                         _c(0.80, 0.70, 0.52), Region.DUST, strength=0.5)
+        sc.fog_amount, sc.fog_scale = 0.7, 50.0
+
+
+def _reservoir(sc):
+    """A shrunken reservoir: a small pond in the middle of a wide, pale, ringed lake bed."""
+    rng = sc.rng
+    d = sc.uni(4.5, 7.0)
+    x = sc.uni(0.3, 0.7) * sc.W
+    X0 = sc.X_of(x, d)
+    Z0 = d
+    rings = [(1.0, _c(0.84, 0.74, 0.58)), (0.8, _c(0.76, 0.66, 0.50)), (0.62, _c(0.70, 0.60, 0.46)), (0.45, None)]
+    ph = rng.uniform(0, 6.28, 3)
+    for (s, col) in rings:
+        t = np.linspace(0, 2 * math.pi, 64)
+        rX = 55 * s * (1 + 0.15 * np.sin(3 * t + ph[0]) + 0.08 * np.sin(5 * t + ph[1]))
+        rZ = d * 0.45 * s * (1 + 0.12 * np.sin(2 * t + ph[2]))
+        Xs = X0 + rX * np.cos(t)
+        Zs = np.maximum(Z0 + rZ * np.sin(t), 0.9)
+        pts = np.stack([sc.W / 2 + Xs * sc.S / Zs, sc.h + sc.K / Zs], 1)
+        if col is None:
+            tex = _water_texture(sc, sc.lit(_c(0.45, 0.52, 0.40)), sc.shd(_c(0.30, 0.36, 0.28)), foam=0.2, sky_reflect=0.4)
+            sc.cv.fill([pts], tex, Region.WATER, None)
+        else:
+            sc.cv.fill([pts], sc.lit(col), Region.NONE, None)
+    sc.note("shrunken reservoir")
+
+
+def _dust_clouds(sc, sources, color, region, strength=0.7):
+    """Billowy low dust clouds [(x, base_row, width)] drifting over the ground."""
+    H, W, rng = sc.H, sc.W, sc.rng
+    res = 0.35
+    h, w = max(int(H * res), 8), max(int(W * res), 8)
+    n = _fbm(rng, h, w, 4, 8, 5, 0.55)
+    ys = np.arange(h, dtype=np.float32)[:, None] / res
+    xs = np.arange(w, dtype=np.float32)[None, :] / res
+    dens = np.zeros((h, w), np.float32)
+    for (x0, y0, wd) in sources:
+        ht = wd * 0.45
+        dx = (xs - x0) / (wd * 0.5)
+        dy = (y0 - ys) / ht
+        blob = np.exp(-dx ** 2) * _smooth(-0.1, 0.25, dy) * _smooth(1.1, 0.3, dy + 0.25 * n)
+        dens = np.maximum(dens, blob)
+    dens = np.clip(dens * (0.85 + 0.55 * n), 0, 1)
+    emb = np.clip((n - np.roll(np.roll(n, 2, 0), 2, 1)) * 2.0 + 0.5, 0, 1)
+    dens = cv2.resize(dens, (W, H), interpolation=cv2.INTER_LINEAR)
+    emb = cv2.resize(emb, (W, H), interpolation=cv2.INTER_LINEAR)
+    col = _mix(sc.shd(color, 0.9), sc.lit(color, 1.1), 1.0)
+    col = (sc.shd(color, 0.85)[None, None] + (sc.lit(color, 1.12) - sc.shd(color, 0.85))[None, None] * emb[..., None]).astype(np.float32)
+    a = (_smooth(0.05, 0.6, dens) * strength).astype(np.float32)
+    depth = np.full((H, W), 1.0, np.float32)
+    # dust takes the depth of the ground it rises from (per column, the nearest source's base)
+    for (x0, y0, wd) in sources:
+        depth = np.where(np.abs(sc.xs[None, :] - x0) < wd * 0.7, np.float32(sc.d_of(y0)), depth)
+    depth = np.where(depth == 1.0, np.float32(sc.d_of(sources[0][1])), depth) if sources else depth
+    sc.cv.layer(a, col, region, depth, thresh=0.35)
+    sc.note("dust cloud", len(sources))
+
+
+def _scene_wildfire(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    _paint_sky(sc, cover=0.3)
+    _paint_mountains(sc, n=2, max_height=0.35, near_hill=False)
+    _paint_ground(sc, fields="paddy" in sc.want, color=_mix(sc.pal["grass"], _c(0.6, 0.55, 0.3), 0.3))
+    # the burning ridge
+    Dr = sc.uni(7.0, 10.0)
+    base = sc.y_of(Dr)
+    top = sc.h * sc.uni(0.35, 0.55)
+    ridge = _ridge(sc, base, base - top, sc.uni(1.5, 2.6), sharp=0.2)
+    forest = _c(0.16, 0.32, 0.18) if sc.season != "autumn" else _c(0.45, 0.32, 0.15)
+    _paint_range(sc, ridge, forest, depth=Dr, base_row=base, trees=True)
+    _forest_band(sc, ridge, base, Dr, _mix(forest, _c(0.1, 0.25, 0.15), 0.4), density=1.2)
+    # the fire front runs along the upper slope over part of the ridge
+    span0, span1 = sc.uni(-0.05, 0.25) * W, sc.uni(0.7, 1.05) * W
+    f = 0.18 + 0.22 * (0.5 + 0.5 * _fbm1d(rng, W, 3, 3))
+    yf = ridge + (base - ridge) * f
+    active = _smooth(span0, span0 + 0.08 * W, sc.xs) * _smooth(span1, span1 - 0.08 * W, sc.xs)
+    # burnt slope above the front: charred
+    burnt = np.concatenate([np.stack([sc.xs, ridge - 1], 1), np.stack([sc.xs, yf], 1)[::-1]])
+    ch = np.zeros((H, W), np.float32)
+    m, box = sc.cv.mask([burnt])
+    if m is not None:
+        ch[box[0]:box[1], box[2]:box[3]] = m
+    ch *= active[None, :]
+    glow_n = _fbm(rng, H, W, 10, 30, 3, res=0.5)
+    char = _c(0.12, 0.08, 0.07)[None, None] + (_c(0.85, 0.25, 0.05) - _c(0.12, 0.08, 0.07))[None, None] * \
+        np.clip(glow_n * 0.8 - 0.2, 0, 1)[..., None]
+    sc.cv.layer(ch * 0.92, char.astype(np.float32), Region.NONE, None)
+    _forest_band(sc, ridge, base, Dr, forest, density=0.6, burnt=True, rows=(0.0, 0.25))
+    # smoke plumes rising from the front, drifting with the wind
+    wind = sc.uni(0.25, 0.6) * (1 if rng.random() < 0.6 else -1)
+    srcs = []
+    ns = int(rng.integers(3, 6))
+    for k in range(ns):
+        x = span0 + (span1 - span0) * (k + rng.uniform(0.2, 0.8)) / ns
+        xi = int(np.clip(x, 0, W - 1))
+        srcs.append((x, yf[xi] - 0.08 * H, sc.uni(0.05, 0.09) * W))
+    alpha, emb = _smoke_field(sc, srcs, wind=wind)
+    dark = _c(0.26, 0.23, 0.22) * sc.tod["dim"]
+    light = _mix(_c(0.80, 0.77, 0.73), sc.sky_hor, 0.2) * sc.tod["dim"]
+    smoke = dark[None, None] + (light - dark)[None, None] * emb[..., None]
+    fire_glow = np.exp(-np.clip(yf[None, :] - sc.ys[:, None], 0, None) / (0.16 * H)).astype(np.float32)
+    smoke = smoke + (_c(1.0, 0.50, 0.16) - smoke) * (fire_glow * 0.7)[..., None]
+    a = (alpha * 0.96).astype(np.float32)
+    sc.cv.layer(a, smoke.astype(np.float32), Region.SMOKE, np.float32(Dr * 1.15), thresh=0.4)
+    sc.note("smoke plume", ns)
+    # flames: tongues with a hot core, taller where the fire is fiercest
+    fh = (0.07 + 0.12 * (0.5 + 0.5 * _fbm1d(rng, W, 5, 3))) * H * active
+    tongues = _fbm(rng, H, W, 3, 55, 4, 0.55, res=0.5)
+    tt = (yf[None, :] - sc.ys[:, None]) / np.maximum(fh[None, :], 1)
+    inten = (1.05 - tt) * np.clip(0.72 + 0.42 * tongues, 0.05, None) - 0.1 * np.abs(tongues)
+    inten = np.where(tt < 0, 0.75 + tt * 5, inten)
+    inten = np.where(tt > 1.8, 0.0, inten) * active[None, :]
+    alpha = _smooth(0.18, 0.32, inten).astype(np.float32)
+    alpha *= (tt > -0.1)
+    col = _fire_colour(np.clip(inten * 0.95, 0, 1))
+    sc.cv.layer(alpha, col, Region.FIRE, np.float32(Dr), glow=0.9)
+    sc.note("flame front")
+    # burning tree silhouettes against the flames, then a few large flame tongues
+    _flame_tongues(sc, yf, fh, active, Dr, count=int(rng.integers(6, 11)))
+    # foreground: fire-lit, unburnt
+    sc.light = _mix(sc.light, _c(1.0, 0.66, 0.42), 0.35)
+    if "road" in sc.want:
+        _road(sc, sc.uni(0.3, 0.7) * W, sc.uni(0.3, 0.7), d_far=Dr)
+    spots = sc.scatter(int(rng.integers(3, 6)), 1.8, Dr * 0.75, 13)
+    trees = sc.scatter(int(rng.integers(4, 8)), 1.3, Dr * 0.8, 5, avoid=[(x, sc.y_of(d), 6 * sc.ppm(d), 3) for x, d in spots])
+    objs = [(x, d, 0) for x, d in spots] + [(x, d, 1) for x, d in trees]
+    for (x, d, k) in sorted(objs, key=lambda o: -o[1]):
+        if k == 0:
+            _house(sc, x, d)
+        else:
+            _tree(sc, x, d, kind="pine" if rng.random() < 0.6 else "conifer", region=Region.NONE)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.4, Dr * 0.8, sc.uni(0.05, 0.2), sc.uni(0.4, 0.8))
+    # an orange cast over the whole scene from the fire
+    sc.haze = _mix(sc.haze, _c(0.85, 0.55, 0.35) * sc.tod["dim"], 0.5)
+    sc.fog_amount = 0.75
+    sc.info["fire_depth"] = round(Dr, 2)
+
+
+def _flame_tongue(x, yb, b, hgt, lean, n=18):
+    t = np.linspace(0, 1, n)
+    w = b * 0.5 * np.sin(np.pi * np.clip(t * 0.9 + 0.1, 0, 1)) ** 0.8 * (1 - t) ** 0.6
+    cxs = x + lean * hgt * t ** 2 + 0.08 * b * np.sin(t * 7)
+    ys = yb - hgt * t
+    return np.concatenate([np.stack([cxs - w, ys], 1), np.stack([cxs + w, ys], 1)[::-1]])
+
+
+def _flame_tongues(sc, yf, fh, active, Dr, count=8):
+    rng = sc.rng
+    W = sc.W
+    trees, outer, mid, core = [], [], [], []
+    p = sc.ppm(Dr)
+    for _ in range(count):
+        x = rng.uniform(0, W)
+        xi = int(np.clip(x, 0, W - 1))
+        if active[xi] < 0.5:
+            continue
+        yb = yf[xi]
+        s = p * rng.uniform(2.5, 4.5)
+        trees.append(np.array([[x - s * 0.35, yb], [x + s * 0.35, yb], [x, yb - s * 2.2]]))
+        hgt = fh[xi] * rng.uniform(1.0, 1.5)
+        b = hgt * rng.uniform(0.35, 0.5)
+        lean = rng.uniform(-0.2, 0.3)
+        outer.append(_flame_tongue(x, yb + 0.1 * hgt, b, hgt, lean))
+        mid.append(_flame_tongue(x, yb + 0.1 * hgt, b * 0.7, hgt * 0.7, lean))
+        core.append(_flame_tongue(x, yb + 0.1 * hgt, b * 0.4, hgt * 0.4, lean))
+    sc.cv.fill(outer, _c(0.95, 0.35, 0.06), Region.FIRE, Dr * 0.99, glow=0.9)
+    sc.cv.fill(mid, _c(1.0, 0.62, 0.12), Region.FIRE, Dr * 0.99, glow=0.95)
+    sc.cv.fill(core, _c(1.0, 0.90, 0.55), Region.FIRE, Dr * 0.99, glow=1.0)
+    sc.cv.fill(trees, _c(0.08, 0.05, 0.04), Region.NONE, Dr * 0.98, alpha=0.85)
+    sc.note("burning tree", len(trees))
+
+
+def _scene_heavy_snow(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    cold = sc.key == "cold_wave"
+    _paint_sky(sc)
+    _paint_mountains(sc, n=3, max_height=0.55, snow=1.0 if not cold else 0.6)
+    _paint_ground(sc, snow=True)
+    if "river" in sc.want or cold:
+        left, right, ds, Xc = _river_poly(sc, 0.9, 40, sc.uni(0.1, 0.3) * W, sc.uni(0.5, 0.8) * W, sc.uni(14, 22), 0.4)
+        ice = _c(0.70, 0.84, 0.92) if cold else _c(0.55, 0.66, 0.74)
+        sc.cv.fill([np.concatenate([left, right[::-1]])], sc.lit(ice), Region.NONE, None)
+        X, Z = sc.ground_coords()
+        sc.note("frozen river" if cold else "icy stream")
+    if "road" in sc.want:
+        _road(sc, sc.uni(0.45, 0.75) * W, sc.uni(0.4, 0.6), color=_c(0.62, 0.64, 0.68), dash=False)
+    spots = sc.scatter(int(rng.integers(5, 9)), 2.0, 14, 13)
+    trees = sc.scatter(int(rng.integers(7, 12)), 1.5, 16, 4, avoid=[(x, sc.y_of(d), 7 * sc.ppm(d), 3) for x, d in spots])
+    objs = [(x, d, 0) for x, d in spots] + [(x, d, 1) for x, d in trees]
+    if "car" in sc.want:
+        objs += [(x, d, 2) for x, d in sc.scatter(2, 1.4, 3.5, 5)]
+    if "apartment" in sc.want:
+        objs += [(x, d, 3) for x, d in sc.scatter(2, 14, 22, 40)]
+    for (x, d, k) in sorted(objs, key=lambda o: -o[1]):
+        if k == 0:
+            _house(sc, x, d, snow=True)
+        elif k == 1:
+            _tree(sc, x, d, kind="conifer" if rng.random() < 0.65 else "round", snow=True, region=Region.NONE)
+        elif k == 2:
+            _car(sc, x, d, snow=True)
+        else:
+            _apartment(sc, x, d, snow=True)
+    if "fence" in sc.want:
+        d = sc.uni(1.6, 2.2)
+        a0 = sc.uni(0.0, 0.3)
+        _fence(sc, d, a0, a0 + sc.uni(0.3, 0.5), snow=True)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.4, 10, sc.uni(0.05, 0.15), sc.uni(0.3, 0.5))
+    # snowdrifts in the foreground
+    drifts = []
+    for _ in range(int(rng.integers(3, 6))):
+        d = sc.uni(1.05, 1.8)
+        x = sc.uni(-0.1, 1.1) * W
+        p = sc.ppm(d)
+        yb = sc.y_of(d)
+        drifts.append((x, yb, sc.uni(8, 16) * p, sc.uni(1.2, 2.2) * p, d))
+    for (x, yb, wd, ht, d) in sorted(drifts, key=lambda s: s[1]):
+        mound = np.concatenate([_circle(x, yb, wd / 2, ht, 28, math.pi, 2 * math.pi), [[x + wd / 2, yb + ht * 0.3], [x - wd / 2, yb + ht * 0.3]]])
+        sc.cv.fill([mound], sc.shd(_c(0.88, 0.92, 1.0)), Region.NONE, d)
+        lit = _circle(x - wd * 0.08 * (1 if sc.sun_left else -1), yb - ht * 0.1, wd * 0.42, ht * 0.85, 24, math.pi, 2 * math.pi)
+        sc.cv.fill([lit], sc.lit(_c(0.98, 0.99, 1.0)), Region.NONE, d)
+    sc.note("snowdrift", len(drifts))
+    if not cold:
+        # a soft veil of falling snow in the air (the motion stage animates snowfall on top)
+        fl = np.zeros((H, W), np.float32)
+        n = int(W * H / 700)
+        fl[rng.integers(0, H, n), rng.integers(0, W, n)] = 1.0
+        fl = cv2.GaussianBlur(fl, (0, 0), max(1.1 * sc.u, 0.6)) * 4
+        sc.cv.layer(np.clip(fl, 0, 0.6).astype(np.float32), _c(0.97, 0.98, 1.0), None, None)
+        sc.fog_amount, sc.fog_scale = 0.88, 30.0
+        sc.haze = _mix(sc.sky_hor, _c(0.9, 0.92, 0.95) * sc.tod["dim"], 0.5)
+    else:
+        sc.fog_amount, sc.fog_scale = 0.7, 60.0
+
+
+def _scene_typhoon(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    sea = sc.key != "strong_wind"
+    _paint_sky(sc, spiral=True, cover=0.95 if sea else 0.8)
+    bend = sc.uni(0.6, 0.9)
+    if sea:
+        _paint_mountains(sc, n=1, max_height=0.25, near_hill=False)
+        _paint_ground(sc, color=_mix(sc.pal["grass"], _c(0.5, 0.55, 0.4), 0.3))
+        # rough sea over the far ground, the shore with breaking surf
+        d_shore = sc.uni(4.5, 7.0)
+        shore = sc.y_of(d_shore) + _fbm1d(rng, W, 3, 3) * sc.K * 0.02
+        tex = _water_texture(sc, sc.lit(_c(0.30, 0.42, 0.45)), sc.shd(_c(0.12, 0.20, 0.24)), streak=1.4, foam=0.9, sky_reflect=0.35)
+        X, Z = sc.ground_coords()
+        caps = _fbm(rng, H, W, 22, 5, 3, 0.6, res=0.5)
+        white = _smooth(0.75, 1.3, caps) * np.exp(-sc.gdepth / 40)
+        tex = tex + (_c(0.9, 0.93, 0.95) * sc.light - tex) * white[..., None]
+        a = (np.clip(shore[None, :] - sc.ys[:, None] + 0.5, 0, 1) * (sc.ys[:, None] > sc.h)).astype(np.float32)
+        sc.cv.layer(a, tex.astype(np.float32), Region.WATER, sc.gdepth)
+        # surf: a band of foam along the shore
+        surf = np.exp(-((sc.ys[:, None] - shore[None, :] + 0.02 * sc.K) / (0.018 * sc.K)) ** 2) * (0.6 + 0.4 * caps)
+        sc.cv.layer(np.clip(surf, 0, 1).astype(np.float32) * 0.9, _c(0.9, 0.93, 0.95) * sc.light, Region.WATER, None, thresh=0.5)
+        sc.note("rough sea")
+        near0 = 1.6
+        dmax = d_shore * 0.9
+    else:
+        _paint_mountains(sc, n=2, max_height=0.4)
+        _paint_ground(sc, fields=True)
+        dmax = 16
+        near0 = 1.4
+    spots = sc.scatter(int(rng.integers(3, 6)), 2.2, dmax, 13)
+    trees = sc.scatter(int(rng.integers(6, 11)), near0, dmax, 5, avoid=[(x, sc.y_of(d), 6 * sc.ppm(d), 3) for x, d in spots])
+    objs = [(x, d, 0) for x, d in spots] + [(x, d, 1) for x, d in trees]
+    kind = "palm" if sea and ("korea" not in sc.words or "palm" in sc.md.text()) and rng.random() < 0.5 else "round"
+    for (x, d, k) in sorted(objs, key=lambda o: -o[1]):
+        if k == 0:
+            _house(sc, x, d)
+        else:
+            kk = kind if rng.random() < 0.7 else ("pine" if "pine" in sc.want or sea else "round")
+            _tree(sc, x, d, kind=kk, bend=bend, region=Region.FOLIAGE)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.3, dmax, sc.uni(0.05, 0.3), sc.uni(0.6, 0.9), lean=0.2)
+    # wind-blown leaves and debris, then slanted rain
+    _rain(sc, 1.1, 0.55)
+    sc.fog_amount, sc.fog_scale = 0.85, 30.0
+    sc.haze = _mix(sc.sky_hor, _c(0.6, 0.64, 0.66) * sc.tod["dim"], 0.4)
+    sc.info["wind_bend"] = round(bend, 2)
+
+
+def _ground_crack(sc: _Scene, d0):
+    """A big zig-zag crack across the ground (and road) near depth ``d0``, with a raised far lip."""
+    rng = sc.rng
+    W = sc.W
+    n = 14
+    xs = np.linspace(-0.05 * W, 1.05 * W, n) + rng.uniform(-0.02, 0.02, n) * W
+    ds = d0 * (1 + rng.uniform(-0.15, 0.15, n))
+    ys = np.array([sc.y_of(d) for d in ds])
+    mid = np.exp(-((xs - W * sc.uni(0.35, 0.65)) / (0.3 * W)) ** 2)
+    gap = (0.3 + 1.5 * mid) * np.array([sc.ppm(d) for d in ds])
+    top = np.stack([xs, ys - gap * 0.5], 1)
+    bot = np.stack([xs, ys + gap * 0.5], 1)
+    wall = np.stack([xs, ys - gap * 0.5 + gap * 0.45], 1)
+    lip = np.stack([xs, ys - gap * 0.5 - 0.35 * np.array([sc.ppm(d) for d in ds])], 1)
+    cv = sc.cv
+    cv.fill([np.concatenate([lip, top[::-1]])], sc.lit(_c(0.55, 0.50, 0.44)), Region.NONE, None)
+    cv.fill([np.concatenate([top, bot[::-1]])], _c(0.07, 0.05, 0.04), Region.NONE, float(d0 * 1.4))
+    cv.fill([np.concatenate([top, wall[::-1]])], sc.shd(_c(0.50, 0.36, 0.24)), Region.NONE, float(d0 * 1.2))
+    # branching hairline cracks
+    br = []
+    for k in range(1, n - 1, 2):
+        x, y = xs[k], ys[k]
+        pts = [(x, y)]
+        for _ in range(4):
+            x += rng.uniform(-0.04, 0.04) * W
+            y += rng.uniform(0.01, 0.04) * sc.K * (1 if rng.random() < 0.5 else -0.5)
+            pts.append((x, y))
+        br.append(np.array(pts))
+    cv.lines(br, _c(0.1, 0.08, 0.07), max(1.5 * sc.u, 1), Region.NONE, None, 0.9)
+    sc.note("ground crack")
+
+
+def _collapsed_house(sc, x, d):
+    """A collapsed house: broken wall stubs under a roof that has slid down onto a rubble heap."""
+    rng = sc.rng
+    p = sc.ppm(d)
+    yb = sc.y_of(d)
+    w = sc.uni(9, 13) * p
+    wall = sc.pick(_WALLS)
+    roof = sc.pick(_ROOFS)
+    stub = []
+    xs = np.linspace(x - w / 2, x + w / 2, 9)
+    tops = yb - rng.uniform(0.5, 2.6, 9) * p
+    stub = np.concatenate([[[x - w / 2, yb]], np.stack([xs, tops], 1), [[x + w / 2, yb]]])
+    sc.cv.fill([stub], sc.shd(wall), Region.NONE, d)
+    _rubble(sc, x, d, 10)
+    ang = sc.uni(0.25, 0.45) * (1 if rng.random() < 0.5 else -1)
+    rp = np.array([[x - w * 0.55, yb - 1.0 * p], [x + w * 0.45, yb - 1.0 * p], [x + w * 0.35, yb - 3.4 * p], [x - w * 0.4, yb - 3.6 * p]])
+    rp = _rot(rp, x, yb - 1.5 * p, ang)
+    sc.cv.fill([rp], sc.lit(roof, 0.9), Region.NONE, d * 0.99)
+    sc.cv.lines([rp[[0, 1]]], sc.shd(roof, 0.6), max(0.3 * p, 1), Region.NONE, None)
+    sc.note("collapsed house")
+
+
+def _scene_earthquake(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    _paint_sky(sc)
+    _paint_mountains(sc, n=2, max_height=0.4, near_hill=False)
+    _paint_ground(sc, color=_mix(sc.pal["grass"], _c(0.62, 0.60, 0.55), 0.6), texture=0.06)
+    d_crack = sc.uni(1.45, 1.9)
+    road = _road(sc, sc.uni(0.35, 0.65) * W, sc.uni(0.4, 0.6), width_m=9, d_far=30)
+    sc.info["road"] = True
+    # apartment blocks behind: one leaning, one broken
+    apts = sc.scatter(int(rng.integers(3, 5)), 9, 20, 42)
+    broken_i = int(rng.integers(len(apts))) if apts else -1
+    for i, (x, d) in enumerate(sorted(apts, key=lambda s: -s[1])):
+        tilt = sc.uni(0.06, 0.12) * (1 if rng.random() < 0.5 else -1) if i % 2 == 0 else 0.0
+        _apartment(sc, x, d, tilt=tilt, broken=(i == broken_i))
+    spots = sc.scatter(int(rng.integers(5, 8)), 2.4, 8, 14, avoid=_road_avoid(sc, road))
+    dust_src = []
+    n_coll = 0
+    for (x, d) in sorted(spots, key=lambda s: -s[1]):
+        if rng.random() < 0.5 or n_coll == 0:
+            _collapsed_house(sc, x, d)
+            n_coll += 1
+            dust_src.append((x, sc.y_of(d), sc.uni(18, 28) * sc.ppm(d)))
+        else:
+            _house(sc, x, d, tilt=sc.uni(-0.12, 0.12))
+    for (x, d) in sc.scatter(int(rng.integers(2, 4)), 1.6, 4, 6, avoid=_road_avoid(sc, road)):
+        _rubble(sc, x, d, sc.uni(4, 7))
+    if "car" in sc.want:
+        for (x, d) in sc.scatter(2, 2.0, 5.0, 5):
+            _car(sc, x, d)
+    if "pole" in sc.want:
+        _pole_line(sc, 1.3, 12, sc.uni(0.05, 0.2), sc.uni(0.3, 0.45), lean=0.3)
+    _ground_crack(sc, d_crack)
+    if apts:
+        (x, d) = apts[0]
+        dust_src.append((x, sc.y_of(d), 50 * sc.ppm(d)))
+    _dust_clouds(sc, dust_src, _c(0.80, 0.74, 0.64), Region.DUST, strength=0.85)
+    sc.fog_amount, sc.fog_scale = 0.8, 40.0
+    sc.haze = _mix(sc.haze, _c(0.85, 0.80, 0.72) * sc.tod["dim"], 0.5)
+
+
+def _road_avoid(sc, road):
+    ds, Xc = road
+    av = []
+    for d, X in zip(ds[::3], Xc[::3]):
+        av.append((sc.x_of(X, d), sc.y_of(d), 6 * sc.ppm(d), 5 * sc.ppm(d)))
+    return av
+
+
+def _scene_coastal(sc: _Scene):
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    key = sc.key
+    _paint_sky(sc)
+    right = rng.random() < 0.5      # which side the town is on
+    _paint_mountains(sc, n=2, max_height=0.35, near_hill=False)
+    _paint_ground(sc)
+    # shoreline in world coordinates: X_s(Z) = X0 + k Z ; land on the town side
+    X0 = sc.uni(2, 12)
+    k = sc.uni(0.9, 1.6)
+    X, Z = sc.ground_coords()
+    sgn = 1 if right else -1
+    Xs = sgn * (X0 + k * sc.gdepth * 3.0)
+    sea_mask = ((X - Xs) * sgn < 0).astype(np.float32)
+    sea_mask = cv2.GaussianBlur(sea_mask, (3, 3), 0)
+    sea_mask[: int(sc.h) + 1] = 0
+    tex = _water_texture(sc, sc.lit(_c(0.22, 0.46, 0.56)), sc.shd(_c(0.08, 0.22, 0.32)), streak=1.2,
+                         foam=0.7 if key != "tsunami" else 0.5, sky_reflect=0.45)
+    sc.cv.layer(sea_mask, tex, Region.WATER, sc.gdepth)
+    sc.note("sea")
+    # sea wall along the shore
+    ds = np.exp(np.linspace(math.log(0.8), math.log(40), 80))
+    xs_ = sc.W / 2 + sgn * (X0 + k * ds * 3.0) * sc.S / ds
+    ys_ = sc.h + sc.K / ds
+    wall_h = 2.5
+    top = np.stack([xs_, ys_ - wall_h * sc.S / ds], 1)
+    base = np.stack([xs_, ys_], 1)
+    face = np.stack([xs_ - sgn * 0.8 * sc.S / ds, ys_], 1)
+    sc.cv.fill([np.concatenate([top, base[::-1]])], sc.lit(_c(0.78, 0.77, 0.74)), Region.NONE,
+               np.broadcast_to(sc.gdepth, (H, W)))
+    sc.cv.fill([np.concatenate([top, face[::-1]])], sc.shd(_c(0.70, 0.70, 0.68)), Region.NONE, None)
+    sc.note("sea wall")
+    # the town on the land side
+    xl = (0.55, 0.98) if right else (0.02, 0.45)
+    spots = sc.scatter(int(rng.integers(6, 10)), 2.0, 16, 12, xlim=xl)
+    spots = [(x, d) for (x, d) in spots if (sc.X_of(x, d) - sgn * (X0 + k * d * 3.0) - sgn * 6) * sgn > 0]
+    if "apartment" in sc.want or sc.korea:
+        for (x, d) in sc.scatter(int(rng.integers(2, 4)), 14, 24, 40, xlim=xl):
+            if (sc.X_of(x, d) - sgn * (X0 + k * d * 3.0)) * sgn > 20:
+                _apartment(sc, x, d)
+    _place_town(sc, spots)
+    # harbour: boats moored along the wall
+    if "harbour" in sc.want:
+        boats = []
+        for _ in range(int(rng.integers(2, 5))):
+            d = sc.uni(2.0, 9.0)
+            xw = sc.W / 2 + sgn * (X0 + k * d * 3.0 - 8) * sc.S / d
+            boats.append((xw, d))
+        for (x, d) in sorted(boats, key=lambda s: -s[1]):
+            _boat(sc, x, d)
+    if key == "tsunami":
+        _big_wave(sc, right)
+    elif key == "storm_surge":
+        _wave_row(sc, right, 3, height_m=(5, 8))
+        _rain(sc, 0.9, 0.45 * (-1 if right else 1))
+    else:
+        _wave_row(sc, right, 4, height_m=(6, 10))
+
+
+def _boat(sc, x, d):
+    p = sc.ppm(d)
+    y = sc.y_of(d)
+    L = sc.uni(7, 11) * p
+    hull = np.array([[x - L / 2, y - 1.3 * p], [x + L / 2 + 0.8 * p, y - 1.6 * p], [x + L / 2 - 0.5 * p, y + 0.2 * p], [x - L / 2 + 0.6 * p, y + 0.2 * p]])
+    cab = np.array([[x - L * 0.2, y - 1.3 * p], [x + L * 0.1, y - 1.3 * p], [x + L * 0.1, y - 3.0 * p], [x - L * 0.2, y - 3.0 * p]])
+    sc.cv.fill([hull], sc.lit(sc.pick([_c(0.85, 0.2, 0.15), _c(0.2, 0.4, 0.7), _c(0.92, 0.92, 0.9)])), Region.NONE, d)
+    sc.cv.fill([cab], sc.lit(_c(0.95, 0.95, 0.93)), Region.NONE, d)
+    sc.cv.lines([np.array([[x - L * 0.05, y - 3.0 * p], [x - L * 0.05, y - 6.0 * p]])], sc.shd(_c(0.3, 0.3, 0.3)), max(0.15 * p, 0.8), Region.NONE, d)
+    sc.note("boat")
+
+
+def _wave_shape(x0, x1, yb, hmax, crest_x, curl, n=80):
+    """Side view of a breaking wave moving right: a long back, a peak near ``crest_x``, a curling lip."""
+    xs = np.linspace(x0, crest_x, n)
+    t = (xs - x0) / max(crest_x - x0, 1)
+    back = np.stack([xs, yb - hmax * (0.25 * t + 0.75 * t ** 2.5)], 1)
+    R = curl
+    ang = np.linspace(-math.pi / 2, math.pi * 0.55, 24)
+    lip = np.stack([crest_x + R * np.cos(ang) * 1.1, yb - hmax + R + R * np.sin(ang)], 1)
+    end = lip[-1]
+    face_t = np.linspace(0, 1, 20)
+    fx = end[0] - R * 0.3 * np.sin(face_t * math.pi) + (crest_x + R * 1.8 - end[0]) * face_t ** 2
+    fy = end[1] + (yb - end[1]) * face_t
+    face = np.stack([fx, fy], 1)
+    return np.concatenate([[[x0, yb]], back, lip, face, [[min(x1, crest_x + R * 2.2), yb]]])
+
+
+def _big_wave(sc: _Scene, town_right: bool):
+    """A tsunami: a towering breaking wave with foam and spray, rolling toward the town."""
+    rng = sc.rng
+    W, H = sc.W, sc.H
+    Dw = sc.uni(5.0, 7.0)
+    yb = sc.y_of(Dw)
+    p = sc.ppm(Dw)
+    hmax = min(sc.uni(18, 24) * p, yb * 0.8)
+    crest = sc.uni(0.45, 0.6) * W
+    R = hmax * 0.28
+    shape = _wave_shape(-0.05 * W, W * 1.05, yb + 2, hmax, crest, R)
+    if not town_right:
+        shape[:, 0] = W - shape[:, 0]
+        crest = W - crest
+    # body: deep blue at the base to translucent green under the crest, streaks drawn up the face
+    streak = _fbm(rng, H, W, 2, 50, 3, 0.5, res=0.5)
+    v = np.clip((yb - sc.ys[:, None]) / max(hmax, 1), 0, 1)
+    col = _ramp(v * np.ones((1, W), np.float32), [(0.0, sc.shd(_c(0.06, 0.20, 0.32))), (0.5, sc.lit(_c(0.10, 0.38, 0.48))),
+                                                  (0.85, sc.lit(_c(0.30, 0.62, 0.62))), (1.0, sc.lit(_c(0.70, 0.88, 0.84)))])
+    col = col * (1 + 0.14 * streak)[..., None]
+    sc.cv.fill([shape], np.clip(col, 0, 1).astype(np.float32), Region.WATER, Dw)
+    # foam on the crest and the lip
+    foam_n = _fbm(rng, H, W, 20, 30, 3, res=0.5)
+    m, box = sc.cv.mask([shape])
+    if m is not None:
+        full = np.zeros((H, W), np.float32)
+        full[box[0]:box[1], box[2]:box[3]] = m
+        er = cv2.erode(full, np.ones((max(int(0.06 * hmax), 3),) * 2, np.uint8))
+        edge = np.clip(full - er, 0, 1)
+        upper = (sc.ys[:, None] < yb - hmax * 0.45).astype(np.float32)
+        foam = np.clip(edge * upper * 1.2 + _smooth(0.3, 0.9, foam_n) * full * upper * np.clip(1 - v * 0, 0, 1) * 0.0, 0, 1)
+        foam = cv2.GaussianBlur(foam, (0, 0), max(1.5 * sc.u, 0.8)) * (0.7 + 0.5 * np.clip(foam_n, -1, 1))
+        sc.cv.layer(np.clip(foam, 0, 1).astype(np.float32), _c(0.94, 0.97, 0.98) * sc.light, Region.WATER, None)
+        # foam churning at the foot
+        foot = np.exp(-((sc.ys[:, None] - yb) / (0.035 * H)) ** 2) * _smooth(0.0, 0.7, foam_n + 0.3)
+        side = (sc.xs[None, :] < crest + R * 2.5) if town_right else (sc.xs[None, :] > crest - R * 2.5)
+        sc.cv.layer((np.clip(foot, 0, 1) * side).astype(np.float32) * 0.95, _c(0.92, 0.95, 0.96) * sc.light, Region.WATER, Dw)
+    # spray blown back off the crest
+    sp = np.zeros((H, W), np.float32)
+    n = int(W * H / 400)
+    px = rng.normal(crest, 0.2 * W, n)
+    py = rng.normal(yb - hmax * 1.05, 0.07 * H, n)
+    ok = (px >= 0) & (px < W) & (py >= 0) & (py < H)
+    sp[py[ok].astype(int), px[ok].astype(int)] = 1
+    sp = cv2.GaussianBlur(sp, (0, 0), max(4 * sc.u, 1.5)) * 60
+    sc.cv.layer(np.clip(sp, 0, 0.75).astype(np.float32), _c(0.95, 0.97, 0.98) * sc.light, Region.WATER, Dw * 1.02, thresh=0.45)
+    sc.note("tsunami wave")
+    sc.info["wave_depth"] = round(Dw, 2)
+
+
+def _wave_row(sc: _Scene, town_right: bool, n, height_m=(5, 8)):
+    """Rows of tall rolling waves (high seas, storm surge), far ones first."""
+    rng = sc.rng
+    W = sc.W
+    for i in range(n):
+        Dw = 12.0 / (1 + i * 0.9) * sc.uni(0.9, 1.1)
+        yb = sc.y_of(Dw)
+        p = sc.ppm(Dw)
+        hmax = sc.uni(*height_m) * p
+        crest = sc.uni(0.15, 0.7) * W
+        shape = _wave_shape(-0.1 * W, W * 1.1, yb + 1, hmax, crest, hmax * 0.22)
+        if not town_right:
+            shape[:, 0] = W - shape[:, 0]
+        col = _ramp(np.clip((yb - sc.ys[:, None]) / max(hmax, 1), 0, 1) * np.ones((1, W), np.float32),
+                    [(0.0, sc.shd(_c(0.08, 0.22, 0.30))), (0.7, sc.lit(_c(0.16, 0.42, 0.50))), (1.0, sc.lit(_c(0.75, 0.88, 0.88)))])
+        streak = _fbm(rng, sc.H, W, 2, 40, 2, res=0.5)
+        col = np.clip(col * (1 + 0.15 * streak)[..., None], 0, 1).astype(np.float32)
+        sc.cv.fill([shape], col, Region.WATER, Dw)
+        crest_line = shape[1:110]
+        sc.cv.lines([crest_line[crest_line[:, 1] < yb - hmax * 0.6]], _c(0.94, 0.96, 0.97) * sc.light,
+                    max(0.5 * p, 1.0), Region.WATER, None, 0.9)
+    sc.note("breaking wave", n)
+
+
+_FAMILIES = {
+    "flood": _scene_flood,
+    "landslide": _scene_landslide,
+    "drought": _scene_drought,
+    "wildfire": _scene_wildfire,
+    "heavy_snow": _scene_heavy_snow,
+    "typhoon": _scene_typhoon,
+    "earthquake": _scene_earthquake,
+    "coastal": _scene_coastal,
+}
+
+_HORIZON = {"flood": 0.40, "landslide": 0.50, "drought": 0.50, "wildfire": 0.56, "heavy_snow": 0.45,
+            "typhoon": 0.50, "earthquake": 0.48, "coastal": 0.44}
+
+
+# --------------------------------------------------------------------------------------------
+# the backend
+# --------------------------------------------------------------------------------------------
+
+
+class ProceduralIllustrator:
+    """Built-in text-to-image backend: a seeded procedural illustration of the disaster scene."""
+
+    name = "procedural"
+    summary = "built-in procedural illustrator: flat-shaded disaster scenes with exact regions and depth, no weights"
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return True, "built in"
+
+    def generate(self, metadata: SceneMetadata, *, width: int, height: int, seed: int = 0) -> ImageResult:
+        for side, value in (("width", width), ("height", height)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
+                raise TypeError(f"{side} must be an integer, got {type(value).__name__}.")
+            if not MIN_SIDE <= value <= MAX_SIDE:
+                raise ValueError(f"{side} must be between {MIN_SIDE} and {MAX_SIDE} pixels, got {value}.")
+        if not isinstance(metadata, SceneMetadata):
+            raise TypeError(f"metadata must be a SceneMetadata, got {type(metadata).__name__}.")
+        if metadata.disaster not in DISASTERS:
+            raise ValueError(f"Unknown disaster type {metadata.disaster!r}. Available types: {', '.join(DISASTERS)}.")
+        width, height = int(width), int(height)
+        dis = DISASTERS[metadata.disaster]
+        family = dis.scene
+        rng = np.random.default_rng(int(seed))
+        horizon = _HORIZON[family] * (1.0 + 0.04 * float(rng.uniform(-1, 1)))
+        if height > width * 1.2:  # portrait: keep a bit more ground
+            horizon *= 0.95
+        sc = _Scene(metadata, metadata.disaster, family, width, height, rng, horizon)
+        _FAMILIES[family](sc)
+        _finish(sc)
+        cv = sc.cv
+        regions = cv.reg.astype(np.uint8)
+        depth = cv.dep.astype(np.float32)
+        counts = np.bincount(regions.ravel(), minlength=len(Region))
+        info = {
+            "scene": family,
+            "disaster": metadata.disaster,
+            "seed": int(seed),
+            "horizon_row": round(sc.h, 1),
+            "objects": dict(sorted(sc.objects.items())),
+            "keywords": sorted(sc.want),
+            "korean_setting": sc.korea,
+            "region_fractions": {Region(i).name.lower(): round(float(c) / regions.size, 4)
+                                 for i, c in enumerate(counts) if c and i},
+        }
+        info.update(sc.info)
+        return ImageResult(image=cv.img, regions=regions, depth=depth, backend=self.name, info=info)

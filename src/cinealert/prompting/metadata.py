@@ -48,7 +48,7 @@ class SceneMetadata:
     def to_prompt(self) -> str:
         """The text-to-image prompt: a few plain sentences ending with the no-people directive."""
         parts = [self.scene.rstrip(".") + "."]
-        parts.append(f"The scene is set in {self.setting}, at {self.time_of_day} in {self.season}.")
+        parts.append(f"The scene is set in {self.setting}, {_WHEN[self.time_of_day]} in {self.season}.")
         if self.foreground:
             parts.append("In the foreground: " + _join(self.foreground) + ".")
         if self.background:
@@ -72,6 +72,10 @@ class SceneMetadata:
     def from_dict(cls, data: dict) -> "SceneMetadata":
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
+
+
+_WHEN = {"dawn": "at dawn", "morning": "in the morning", "noon": "at noon",
+         "afternoon": "in the afternoon", "dusk": "at dusk", "night": "at night"}
 
 
 def _join(items: list[str]) -> str:
