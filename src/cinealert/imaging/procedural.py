@@ -70,9 +70,12 @@ def _grid_noise(rng, h, w, cy, cx, wrap=False):
     k = 8
     small = cv2.resize(g, ((cx + 6) * k, (cy + 6) * k), interpolation=cv2.INTER_LINEAR)
     small = cv2.GaussianBlur(small, (0, 0), k * 0.45)
-    if wrap:
-        small = small[3 * k:(cy + 3) * k, 3 * k:(cx + 3) * k]
-        return cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR) * np.float32(2.2)
+    if wrap:  # keep one cell of margin on each side so the resize does not clamp at the seam
+        small = small[2 * k:(cy + 4) * k, 2 * k:(cx + 4) * k]
+        mx, my = w / cx, h / cy
+        big = cv2.resize(small, (int(round(w + 2 * mx)), int(round(h + 2 * my))), interpolation=cv2.INTER_LINEAR)
+        ox, oy = int(round(mx)), int(round(my))
+        return big[oy:oy + h, ox:ox + w] * np.float32(2.2)
     oy = int(rng.integers(k, 2 * k))
     ox = int(rng.integers(k, 2 * k))
     small = small[oy:oy + (cy + 1) * k, ox:ox + (cx + 1) * k]
@@ -98,6 +101,16 @@ def _fbm(rng, h, w, cy, cx, octaves=4, gain=0.5, res=1.0, wrap=False):
 
 def _fbm1d(rng, n, cells, octaves=4, gain=0.5):
     return _fbm(rng, 1, n, 1, cells, octaves, gain)[0]
+
+
+def _shift_up(a, k):
+    """``a`` moved up by ``k`` rows (row y holds a[y + k]); the bottom rows repeat the last row."""
+    return np.concatenate([a[k:], np.repeat(a[-1:], k, 0)], 0)
+
+
+def _shift_down(a, k):
+    """``a`` moved down by ``k`` rows (row y holds a[y - k]); the top rows repeat the first row."""
+    return np.concatenate([np.repeat(a[:1], k, 0), a[:-k]], 0)
 
 
 def _ramp(x, stops):
@@ -485,8 +498,8 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
         st = cv2.GaussianBlur(st, (0, 0), 0.6 * max(sc.u, 0.5)) * 3
         sky += (np.clip(st, 0, 1) * (1 - cover))[..., None] * _c(0.9, 0.92, 1.0)
     # clouds
-    cy, cx = 3.0, 2.2 * max(W / max(H, 1), 0.6) * 1.4
-    n = _fbm(rng, H, W, cy, cx, octaves=5, gain=0.55, res=0.5)
+    cy, cx = 5.0, 1.6 * max(W / max(H, 1), 0.6)
+    n = _fbm(rng, H, W, cy, cx, octaves=5, gain=0.5, res=0.5)
     if spiral:
         ccx, ccy = W * sc.uni(0.6, 0.85), -H * sc.uni(0.2, 0.5)
         ang = np.arctan2(sc.ys[:, None] - ccy, sc.xs[None, :] - ccx)
@@ -495,13 +508,17 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
         n = 0.55 * n + 0.75 * band.astype(np.float32)
     # vertical structure: flatter, denser clouds near the horizon
     thr = 1.0 - 2.0 * cover
-    dens = _smooth(thr - 0.35, thr + 0.55, n)
-    nd = np.roll(n, -max(int(H * 0.012), 1), axis=0)
-    shade = np.clip((n - nd) * 2.5 + 0.5, 0, 1)  # tops lighter (light from above)
+    dens = _smooth(thr - 0.12, thr + 0.22, n)
+    nb = cv2.GaussianBlur(n, (0, 0), max(2.0 * sc.u, 1.0))
+    nd = _shift_up(nb, max(int(H * 0.02), 1))
+    shade = _smooth(-0.12, 0.12, nd - nb + 0.02)  # tops lighter (light from above), flat two-tone
+    shade = 0.65 * shade + 0.35 * _smooth(thr + 0.1, thr + 0.9, n)
     lit_c = _mix(sc.sky_hor, sc.light, 0.55) * (1.05 if not sc.night else 0.9)
     dark_c = _mix(sc.sky_top, sc.shadec * 0.55, 0.5)
-    if cover > 0.6:  # heavy weather: darker, greyer bases
-        dark_c = _mix(dark_c, sc.sky_top * 0.75, 0.5)
+    if cover > 0.6:  # heavy weather: darker, greyer bases, pale tops
+        g = float(_lum(sc.sky_hor))
+        dark_c = _mix(dark_c, _c(g, g, g) * 0.62 * sc.tod["dim"], 0.6)
+        lit_c = _mix(lit_c, _c(g, g, g) * 1.1, 0.4)
     ccol = dark_c[None, None] + (lit_c - dark_c)[None, None] * (0.25 + 0.75 * shade[..., None])
     # sun-lit rims near the sun
     ccol += (glow[..., None] * 0.8 * sc.tod["sun"]).astype(np.float32)
@@ -543,14 +560,15 @@ def _paint_range(sc: _Scene, ridge, color, depth, base_row=None, snow=0.0, facet
     col = np.empty((bot - top, W, 3), np.float32)
     lit_c, sh_c = sc.lit(color), sc.shd(color)
     if facet:
-        slope = np.gradient(cv2.GaussianBlur(ridge.astype(np.float32)[None], (0, 0), 3 * sc.u + 1)[0])
+        slope = np.gradient(cv2.GaussianBlur(ridge.astype(np.float32)[None], (0, 0), 8 * sc.u + 1)[0])
         s = np.tanh(slope * 3.0)
         if not sc.sun_left:
             s = -s
         below = np.clip(ys - ridge[None, :], 0, None)
         xi = np.clip((sc.xs[None, :] + below * 0.6 * np.sign(s[None, :] + 1e-6)).astype(np.int32), 0, W - 1)
         k = (0.5 - 0.5 * s[xi])  # 1 = lit side (ridge rising toward the light)
-        k = np.clip(k + 0.25 * _fbm(sc.rng, bot - top, W, 2, 8, 3, res=0.5), 0, 1)
+        k = cv2.GaussianBlur(k.astype(np.float32), (0, 0), max(2.0 * sc.u, 1.0))
+        k = np.clip(k + 0.2 * _fbm(sc.rng, bot - top, W, 2, 8, 3, res=0.5), 0, 1)
         col[:] = sh_c + (lit_c - sh_c) * k[..., None]
     else:
         col[:] = lit_c * 0.6 + sh_c * 0.4
@@ -644,25 +662,28 @@ def _water_texture(sc: _Scene, base, deep, streak=1.0, foam=0.3, sky_reflect=0.4
     X, Z = sc.ground_coords()
     # a top-down ripple texture, long along the flow (X), mapped through the ground plane
     T = 512
-    tex = _fbm(rng, T, T, 16, 2, 4, 0.6, wrap=True)
-    tex2 = _fbm(rng, T, T, 48, 6, 2, 0.5, wrap=True)
-    mx = (X * (T / 40.0) * streak) % T
-    mz = (Z * (T / 14.0) * depth_scale) % T
-    r1 = cv2.remap(tex, mx.astype(np.float32), mz.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-    r2 = cv2.remap(tex2, (mx * 1.7 % T).astype(np.float32), (mz * 1.3 % T).astype(np.float32), cv2.INTER_LINEAR,
-                   borderMode=cv2.BORDER_REFLECT)
+    tex = _fbm(rng, T, T, 16, 5, 4, 0.6, wrap=True)
+    tex2 = _fbm(rng, T, T, 40, 12, 2, 0.5, wrap=True)
+    mx = (X * (T / 18.0) * streak) % T
+    mz = (Z * (T / 5.0) * depth_scale) % T
+    r1 = cv2.remap(tex, mx.astype(np.float32), mz.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    mx2 = (X * (T / 18.0) * streak * 1.7) % T
+    mz2 = (Z * (T / 5.0) * depth_scale * 1.3) % T
+    r2 = cv2.remap(tex2, mx2.astype(np.float32), mz2.astype(np.float32), cv2.INTER_LINEAR,
+                   borderMode=cv2.BORDER_WRAP)
     d = sc.gdepth
     fade = np.exp(-d / 25.0).astype(np.float32)
     # far water fades to a fine horizontal shimmer rather than aliasing
     fine = _fbm(rng, H, W, 40, 3, 2, 0.5, res=0.5)
     rip = (r1 * 0.7 + r2 * 0.5) * fade + fine * 0.45 * (1 - fade)
     fres = np.clip(1 - np.exp(-d / 9.0), 0, 1) * sky_reflect
-    col = deep[None, None] + (base - deep)[None, None] * np.clip(0.55 + 0.35 * rip, 0, 1)[..., None]
+    col = deep[None, None] + (base - deep)[None, None] * np.clip(0.6 + 0.25 * rip, 0, 1)[..., None]
     refl = _mix(sc.sky_hor, sc.sky_top, 0.3)
     col = col + (refl - col) * fres[..., None]
-    hi = _smooth(0.9, 1.6, rip) * (0.45 + 0.4 * (1 - sc.overcast))
-    col = col + (_mix(refl, _c(1, 1, 1), 0.5) - col) * (hi * foam * 2.0)[..., None]
-    lo = _smooth(-0.9, -1.6, rip) * 0.35
+    r2f = r2 * fade + fine * (1 - fade)
+    hi = (_smooth(0.7, 1.1, r2f) * 0.6 + _smooth(1.0, 1.6, rip) * 0.5) * (0.5 + 0.4 * (1 - sc.overcast))
+    col = col + (_mix(refl, _c(1, 1, 1), 0.5) - col) * np.clip(hi * foam * 1.6, 0, 0.9)[..., None]
+    lo = _smooth(-0.9, -1.6, rip) * 0.25
     col = col * (1 - lo)[..., None]
     return np.clip(col, 0, 1).astype(np.float32)
 
@@ -681,21 +702,24 @@ def _smoke_field(sc: _Scene, sources, wind=0.35, res=0.35, spread=0.35):
     h, w = max(int(H * res), 8), max(int(W * res), 8)
     ys = np.arange(h, dtype=np.float32)[:, None] / res
     xs = np.arange(w, dtype=np.float32)[None, :] / res
-    n = _fbm(rng, h, w, 4, 6, 5, 0.55)
+    n = np.zeros((h, w), np.float32)
+    for o in range(5):  # turbulence (sum of |noise|): rounded, cauliflower billows
+        n += np.abs(_grid_noise(rng, h, w, 3 * 2 ** o, 4 * 2 ** o)) * np.float32(0.55 ** o)
+    n = (n - n.mean()) / (n.std() + 1e-6)
     warp = _fbm(rng, h, w, 2, 3, 3, 0.5)
     dens = np.zeros((h, w), np.float32)
     for (x0, y0, w0) in sources:
         rise = np.clip(y0 - ys, 0, None)
-        cx = x0 + wind * rise * (1 + rise / (H * 0.7)) + warp * (w0 * 0.4 + rise * 0.12)
+        cx = x0 + wind * rise * (1 + rise / (H * 0.7)) + warp * (w0 * 0.3 + rise * 0.25)
         width = w0 * 0.5 + rise * spread
         prof = np.clip(1 - ((xs - cx) / np.maximum(width, 1)) ** 2, 0, 1)
-        vert = _smooth(0, w0 * 0.6 + 1, rise + 0.3 * w0 * n)
+        vert = _smooth(0, w0 * 0.6 + 1, rise + 0.3 * w0 * n) * (ys < y0)
         dens = np.maximum(dens, prof * vert)
-    f = dens + 0.32 * n
-    alpha = _smooth(0.18, 0.42, f)
+    f = dens + 0.28 * n * np.clip(dens * 3, 0, 1)
+    alpha = _smooth(0.22, 0.4, f)
     fb = cv2.GaussianBlur(f, (0, 0), 1.2)
     sh = max(int(2 * res / 0.35), 1)
-    emb = np.clip(0.55 + (fb - np.roll(fb, sh, 0)) * 3.0 + 0.15 * n, 0, 1)
+    emb = np.clip(0.55 + (fb - _shift_down(fb, sh)) * 3.0 + 0.15 * n, 0, 1)
     alpha = cv2.resize(alpha.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
     emb = cv2.resize(emb.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR)
     return alpha, emb
@@ -1067,8 +1091,8 @@ def _car(sc, x, d, snow=False):
     cv.fill([body], sc.lit(c), Region.NONE, d)
     cv.fill([win], sc.shd(_c(0.35, 0.45, 0.55)), Region.NONE, d)
     if snow:
-        cap = np.concatenate([_circle(x, yb - hgt + 0.05 * p, L * 0.36, 0.35 * p, 16, math.pi, 2 * math.pi),
-                              [[x + L * 0.5, yb - 0.8 * p], [x - L * 0.5, yb - 0.8 * p]]])
+        cap = np.concatenate([_circle(x, yb - 0.9 * p, L * 0.52, hgt * 0.75, 20, math.pi, 2 * math.pi),
+                              [[x + L * 0.52, yb - 0.55 * p], [x - L * 0.52, yb - 0.55 * p]]])
         cv.fill([cap], sc.lit(_c(0.97, 0.98, 1.0)), Region.NONE, d)
     sc.note("car")
     return (x0, yb - hgt, x0 + L, yb)
@@ -1399,7 +1423,9 @@ def _scene_flood(sc: _Scene):
     nh = int(rng.integers(6, 10))
     items += [(x, d, "house") for (x, d) in sc.scatter(nh, 2.0, d_shore * 0.8, 13)]
     nt = int(rng.integers(6, 12))
-    items += [(x, d, "tree") for (x, d) in sc.scatter(nt, 1.6, d_shore * 0.9, 4)]
+    items += [(x, d, "tree") for (x, d) in sc.scatter(nt, 1.25, d_shore * 0.9, 4)]
+    edge = 0.0 if rng.random() < 0.5 else 1.0
+    items += [(edge * W + (0.04 if edge == 0 else -0.04) * W, sc.uni(1.3, 1.6), "house")]
     if "car" in sc.want:
         items += [(x, d, "car") for (x, d) in sc.scatter(int(rng.integers(2, 4)), 1.4, 4.0, 5)]
     if "greenhouse" in sc.want:
@@ -1463,6 +1489,9 @@ def _floating_debris(sc, d_far):
         p = sc.ppm(d)
         L = rng.uniform(0.8, 2.5) * p
         a = rng.uniform(-0.15, 0.15)
+        xi, yi = int(np.clip(x, 0, sc.W - 1)), int(np.clip(y, 0, sc.H - 1))
+        if sc.cv.reg[yi, xi] != sc.cv.label(Region.WATER) or sc.cv.dep[max(yi - 2, 0), xi] < d:
+            continue  # hidden behind something nearer
         polys.append(_rot(np.array([[x - L, y], [x + L, y], [x + L, y - 0.22 * p], [x - L, y - 0.22 * p]]), x, y, a))
     sc.cv.fill(polys, sc.shd(_c(0.42, 0.32, 0.22)), Region.WATER, None)
     sc.note("floating debris", len(polys))
@@ -1477,24 +1506,25 @@ def _scene_landslide(sc: _Scene):
     # the mountain that fails: a big forested slope in the middle distance
     Dm = sc.uni(6.5, 8.5)
     base = sc.y_of(Dm)
-    peak_row = sc.h * sc.uni(0.05, 0.2)
-    ridge = _ridge(sc, base, base - peak_row, sc.uni(1.6, 2.4), octaves=5, sharp=0.25)
+    peak_row = sc.h * sc.uni(0.08, 0.25)
+    x_top = sc.uni(0.35, 0.65) * W
+    hump = np.exp(-((sc.xs - x_top - sc.uni(-0.1, 0.1) * W) / (sc.uni(0.35, 0.5) * W)) ** 2)
+    ridge = base - (base - peak_row) * (0.35 + 0.65 * hump) * (1 + 0.08 * _fbm1d(rng, W, 6, 4))
     green = _mix(sc.pal["trees"][0], _c(0.2, 0.38, 0.2), 0.4)
     _paint_range(sc, ridge, green, depth=Dm, base_row=base, trees=True)
     _forest_band(sc, ridge, base, Dm, green, density=1.3)
     # the debris flow: from a head scarp high on the slope down and out across the valley floor
-    x_top = sc.uni(0.35, 0.65) * W
     xi = int(np.clip(x_top, 0, W - 1))
-    y_top = ridge[xi] + (base - ridge[xi]) * sc.uni(0.08, 0.2)
-    d_toe = sc.uni(2.4, 3.2)
+    y_top = ridge[xi] + (base - ridge[xi]) * sc.uni(0.06, 0.14)
+    d_toe = sc.uni(2.6, 3.4)
     y_toe = sc.y_of(d_toe)
     x_toe = x_top + sc.uni(-0.12, 0.12) * W
     x_mid = (x_top + x_toe) / 2 + sc.uni(-0.06, 0.06) * W
     t = np.linspace(0, 1, 60)
     cx = (1 - t) ** 2 * x_top + 2 * (1 - t) * t * x_mid + t ** 2 * x_toe
     cy = y_top + (y_toe - y_top) * t
-    wt = sc.uni(0.035, 0.05) * W
-    wb = sc.uni(0.18, 0.26) * W
+    wt = sc.uni(0.05, 0.07) * W
+    wb = sc.uni(0.26, 0.34) * W
     half = wt / 2 + (wb - wt) / 2 * t ** 1.6 + 0.01 * W * np.sin(t * 9 + sc.uni(0, 6))
     left = np.stack([cx - half, cy], 1)
     right = np.stack([cx + half, cy], 1)
@@ -1502,12 +1532,13 @@ def _scene_landslide(sc: _Scene):
     flow = np.concatenate([left, lobe[::-1] if lobe[0, 0] < lobe[-1, 0] else lobe, right[::-1]])
     flow = np.concatenate([left, lobe, right[::-1]]) if False else flow
     # raw earth scar around the upper flow (static)
-    scar_half = half * (1.35 - 0.3 * t) + 0.01 * W
-    scar = np.concatenate([np.stack([cx - scar_half, cy - 0.02 * H], 1)[:40],
-                           np.stack([cx + scar_half, cy - 0.02 * H], 1)[:40][::-1]])
+    scar_half = half * 1.25 + 0.012 * W * (1 - t)
+    cut = int(len(t) * 0.75)
+    scar = np.concatenate([[[cx[0], cy[0] - 0.03 * H]], np.stack([cx - scar_half, cy - 0.015 * H], 1)[:cut],
+                           np.stack([cx + scar_half, cy - 0.015 * H], 1)[:cut][::-1]])
     sc.cv.fill([scar], sc.lit(_c(0.66, 0.50, 0.34)), Region.NONE, Dm)
     # houses behind the toe (drawn first), then the flow, then the houses in front of it
-    spots = sc.scatter(int(rng.integers(6, 10)), 1.6, Dm * 0.9, 13)
+    spots = sc.scatter(int(rng.integers(6, 10)), 1.8, Dm * 0.9, 13)
     behind = [s for s in spots if s[1] > d_toe * 1.02]
     front = [s for s in spots if s[1] <= d_toe * 1.02]
     road_ds = None
@@ -1549,7 +1580,7 @@ def _scene_landslide(sc: _Scene):
         sc.cv.fill([np.concatenate([top, bot[::-1]])], tex, Region.WATER, sc.gdepth)
         sc.note("muddy stream")
     for (x, d) in sorted(front, key=lambda s: -s[1]):
-        if abs(x - x_toe) < half[-1] and d > d_toe * 0.7:
+        if abs(x - x_toe) < half[-1] * 1.3:
             continue
         if rng.random() < 0.5:
             _house(sc, x, d)
@@ -1630,8 +1661,8 @@ def _cracked_earth(sc: _Scene, color, crack=_c(0.30, 0.21, 0.15), cell_m=2.2):
     # crack width in pixels grows toward the viewer; far cracks fade into the fog
     px_per_cell = cell_m * sc.S / np.maximum(sc.gdepth[y0:], 1e-3)
     e_px = edge * px_per_cell
-    crack_a = _smooth(1.4 * np.maximum(sc.u, 0.5), 0.2, e_px) * np.clip(px_per_cell / 6, 0, 1)
-    rim = _smooth(5.0 * np.maximum(sc.u, 0.5), 1.0, e_px) * np.clip(px_per_cell / 12, 0, 1)
+    crack_a = _smooth(1.4 * np.maximum(sc.u, 0.5), 0.2, e_px) * _smooth(8, 30, px_per_cell)
+    rim = _smooth(5.0 * np.maximum(sc.u, 0.5), 1.0, e_px) * _smooth(12, 40, px_per_cell)
     col = np.empty((H - y0, W, 3), np.float32)
     col[:] = sc.lit(color)
     col *= (1 + 0.07 * best)[..., None]
@@ -1749,12 +1780,12 @@ def _dust_clouds(sc, sources, color, region, strength=0.7):
         blob = np.exp(-dx ** 2) * _smooth(-0.1, 0.25, dy) * _smooth(1.1, 0.3, dy + 0.25 * n)
         dens = np.maximum(dens, blob)
     dens = np.clip(dens * (0.85 + 0.55 * n), 0, 1)
-    emb = np.clip((n - np.roll(np.roll(n, 2, 0), 2, 1)) * 2.0 + 0.5, 0, 1)
+    emb = np.clip((n - _shift_down(n, 2)) * 2.0 + 0.5, 0, 1)
     dens = cv2.resize(dens, (W, H), interpolation=cv2.INTER_LINEAR)
     emb = cv2.resize(emb, (W, H), interpolation=cv2.INTER_LINEAR)
     col = _mix(sc.shd(color, 0.9), sc.lit(color, 1.1), 1.0)
     col = (sc.shd(color, 0.85)[None, None] + (sc.lit(color, 1.12) - sc.shd(color, 0.85))[None, None] * emb[..., None]).astype(np.float32)
-    a = (_smooth(0.05, 0.6, dens) * strength).astype(np.float32)
+    a = (_smooth(0.15, 0.45, dens) * strength).astype(np.float32)
     depth = np.full((H, W), 1.0, np.float32)
     # dust takes the depth of the ground it rises from (per column, the nearest source's base)
     for (x0, y0, wd) in sources:
@@ -1779,7 +1810,7 @@ def _scene_wildfire(sc: _Scene):
     _paint_range(sc, ridge, forest, depth=Dr, base_row=base, trees=True)
     _forest_band(sc, ridge, base, Dr, _mix(forest, _c(0.1, 0.25, 0.15), 0.4), density=1.2)
     # the fire front runs along the upper slope over part of the ridge
-    span0, span1 = sc.uni(-0.05, 0.25) * W, sc.uni(0.7, 1.05) * W
+    span0, span1 = sc.uni(-0.1, 0.15) * W, sc.uni(0.8, 1.1) * W
     f = 0.18 + 0.22 * (0.5 + 0.5 * _fbm1d(rng, W, 3, 3))
     yf = ridge + (base - ridge) * f
     active = _smooth(span0, span0 + 0.08 * W, sc.xs) * _smooth(span1, span1 - 0.08 * W, sc.xs)
@@ -1796,13 +1827,13 @@ def _scene_wildfire(sc: _Scene):
     sc.cv.layer(ch * 0.92, char.astype(np.float32), Region.NONE, None)
     _forest_band(sc, ridge, base, Dr, forest, density=0.6, burnt=True, rows=(0.0, 0.25))
     # smoke plumes rising from the front, drifting with the wind
-    wind = sc.uni(0.25, 0.6) * (1 if rng.random() < 0.6 else -1)
+    wind = sc.uni(0.12, 0.35) * (1 if rng.random() < 0.6 else -1)
     srcs = []
     ns = int(rng.integers(3, 6))
     for k in range(ns):
         x = span0 + (span1 - span0) * (k + rng.uniform(0.2, 0.8)) / ns
         xi = int(np.clip(x, 0, W - 1))
-        srcs.append((x, yf[xi] - 0.08 * H, sc.uni(0.05, 0.09) * W))
+        srcs.append((x, yf[xi] - 0.06 * H, sc.uni(0.07, 0.12) * W))
     alpha, emb = _smoke_field(sc, srcs, wind=wind)
     dark = _c(0.26, 0.23, 0.22) * sc.tod["dim"]
     light = _mix(_c(0.80, 0.77, 0.73), sc.sky_hor, 0.2) * sc.tod["dim"]
@@ -1813,7 +1844,7 @@ def _scene_wildfire(sc: _Scene):
     sc.cv.layer(a, smoke.astype(np.float32), Region.SMOKE, np.float32(Dr * 1.15), thresh=0.4)
     sc.note("smoke plume", ns)
     # flames: tongues with a hot core, taller where the fire is fiercest
-    fh = (0.07 + 0.12 * (0.5 + 0.5 * _fbm1d(rng, W, 5, 3))) * H * active
+    fh = (0.08 + 0.16 * (0.5 + 0.5 * _fbm1d(rng, W, 5, 3))) * H * active
     tongues = _fbm(rng, H, W, 3, 55, 4, 0.55, res=0.5)
     tt = (yf[None, :] - sc.ys[:, None]) / np.maximum(fh[None, :], 1)
     inten = (1.05 - tt) * np.clip(0.72 + 0.42 * tongues, 0.05, None) - 0.1 * np.abs(tongues)
@@ -1866,17 +1897,17 @@ def _flame_tongues(sc, yf, fh, active, Dr, count=8):
             continue
         yb = yf[xi]
         s = p * rng.uniform(2.5, 4.5)
-        trees.append(np.array([[x - s * 0.35, yb], [x + s * 0.35, yb], [x, yb - s * 2.2]]))
+        trees.append(np.array([[x - s * 0.3, yb], [x + s * 0.3, yb], [x, yb - s * 2.8]]))
         hgt = fh[xi] * rng.uniform(1.0, 1.5)
         b = hgt * rng.uniform(0.35, 0.5)
         lean = rng.uniform(-0.2, 0.3)
         outer.append(_flame_tongue(x, yb + 0.1 * hgt, b, hgt, lean))
         mid.append(_flame_tongue(x, yb + 0.1 * hgt, b * 0.7, hgt * 0.7, lean))
         core.append(_flame_tongue(x, yb + 0.1 * hgt, b * 0.4, hgt * 0.4, lean))
+    sc.cv.fill(trees, _c(0.08, 0.05, 0.04), Region.NONE, Dr * 0.99, alpha=0.9)
     sc.cv.fill(outer, _c(0.95, 0.35, 0.06), Region.FIRE, Dr * 0.99, glow=0.9)
     sc.cv.fill(mid, _c(1.0, 0.62, 0.12), Region.FIRE, Dr * 0.99, glow=0.95)
     sc.cv.fill(core, _c(1.0, 0.90, 0.55), Region.FIRE, Dr * 0.99, glow=1.0)
-    sc.cv.fill(trees, _c(0.08, 0.05, 0.04), Region.NONE, Dr * 0.98, alpha=0.85)
     sc.note("burning tree", len(trees))
 
 
@@ -1926,9 +1957,10 @@ def _scene_heavy_snow(sc: _Scene):
         yb = sc.y_of(d)
         drifts.append((x, yb, sc.uni(8, 16) * p, sc.uni(1.2, 2.2) * p, d))
     for (x, yb, wd, ht, d) in sorted(drifts, key=lambda s: s[1]):
-        mound = np.concatenate([_circle(x, yb, wd / 2, ht, 28, math.pi, 2 * math.pi), [[x + wd / 2, yb + ht * 0.3], [x - wd / 2, yb + ht * 0.3]]])
-        sc.cv.fill([mound], sc.shd(_c(0.88, 0.92, 1.0)), Region.NONE, d)
-        lit = _circle(x - wd * 0.08 * (1 if sc.sun_left else -1), yb - ht * 0.1, wd * 0.42, ht * 0.85, 24, math.pi, 2 * math.pi)
+        mound = np.concatenate([_circle(x, yb, wd / 2, ht, 28, math.pi, 2 * math.pi), [[x + wd / 2, yb + ht * 0.15], [x - wd / 2, yb + ht * 0.15]]])
+        sc.cv.fill([mound], _mix(sc.lit(_c(0.97, 0.98, 1.0)), sc.shd(_c(0.9, 0.94, 1.0)), 0.45), Region.NONE, d)
+        lit = np.concatenate([_circle(x - wd * 0.06 * (1 if sc.sun_left else -1), yb - ht * 0.02, wd * 0.46, ht * 0.95, 24, math.pi, 2 * math.pi),
+                              [[x + wd * 0.4, yb - ht * 0.02]]])
         sc.cv.fill([lit], sc.lit(_c(0.98, 0.99, 1.0)), Region.NONE, d)
     sc.note("snowdrift", len(drifts))
     if not cold:
@@ -1954,7 +1986,7 @@ def _scene_typhoon(sc: _Scene):
         _paint_mountains(sc, n=1, max_height=0.25, near_hill=False)
         _paint_ground(sc, color=_mix(sc.pal["grass"], _c(0.5, 0.55, 0.4), 0.3))
         # rough sea over the far ground, the shore with breaking surf
-        d_shore = sc.uni(4.5, 7.0)
+        d_shore = sc.uni(2.6, 3.4)
         shore = sc.y_of(d_shore) + _fbm1d(rng, W, 3, 3) * sc.K * 0.02
         tex = _water_texture(sc, sc.lit(_c(0.30, 0.42, 0.45)), sc.shd(_c(0.12, 0.20, 0.24)), streak=1.4, foam=0.9, sky_reflect=0.35)
         X, Z = sc.ground_coords()
@@ -1967,7 +1999,7 @@ def _scene_typhoon(sc: _Scene):
         surf = np.exp(-((sc.ys[:, None] - shore[None, :] + 0.02 * sc.K) / (0.018 * sc.K)) ** 2) * (0.6 + 0.4 * caps)
         sc.cv.layer(np.clip(surf, 0, 1).astype(np.float32) * 0.9, _c(0.9, 0.93, 0.95) * sc.light, Region.WATER, None, thresh=0.5)
         sc.note("rough sea")
-        near0 = 1.6
+        near0 = 1.25
         dmax = d_shore * 0.9
     else:
         _paint_mountains(sc, n=2, max_height=0.4)
@@ -2083,7 +2115,7 @@ def _scene_earthquake(sc: _Scene):
     if apts:
         (x, d) = apts[0]
         dust_src.append((x, sc.y_of(d), 50 * sc.ppm(d)))
-    _dust_clouds(sc, dust_src, _c(0.80, 0.74, 0.64), Region.DUST, strength=0.85)
+    _dust_clouds(sc, dust_src, _c(0.80, 0.74, 0.64), Region.DUST, strength=0.95)
     sc.fog_amount, sc.fog_scale = 0.8, 40.0
     sc.haze = _mix(sc.haze, _c(0.85, 0.80, 0.72) * sc.tod["dim"], 0.5)
 
@@ -2150,10 +2182,10 @@ def _scene_coastal(sc: _Scene):
     if key == "tsunami":
         _big_wave(sc, right)
     elif key == "storm_surge":
-        _wave_row(sc, right, 3, height_m=(5, 8))
+        _wave_row(sc, right, 3, height_m=(4, 7), dmax=10, dmin=2.5)
         _rain(sc, 0.9, 0.45 * (-1 if right else 1))
     else:
-        _wave_row(sc, right, 4, height_m=(6, 10))
+        _wave_row(sc, right, 4, height_m=(5, 9), dmax=14, dmin=2.5)
 
 
 def _boat(sc, x, d):
@@ -2191,55 +2223,56 @@ def _big_wave(sc: _Scene, town_right: bool):
     Dw = sc.uni(5.0, 7.0)
     yb = sc.y_of(Dw)
     p = sc.ppm(Dw)
-    hmax = min(sc.uni(18, 24) * p, yb * 0.8)
+    hmax = min(sc.uni(22, 30) * p, yb * 0.85)
     crest = sc.uni(0.45, 0.6) * W
     R = hmax * 0.28
     shape = _wave_shape(-0.05 * W, W * 1.05, yb + 2, hmax, crest, R)
     if not town_right:
         shape[:, 0] = W - shape[:, 0]
         crest = W - crest
-    # body: deep blue at the base to translucent green under the crest, streaks drawn up the face
-    streak = _fbm(rng, H, W, 2, 50, 3, 0.5, res=0.5)
+    # body: deep navy at the base to teal-green under the crest, streaks drawn up the face
+    streak = _fbm(rng, H, W, 2, 60, 3, 0.5, res=0.5)
     v = np.clip((yb - sc.ys[:, None]) / max(hmax, 1), 0, 1)
-    col = _ramp(v * np.ones((1, W), np.float32), [(0.0, sc.shd(_c(0.06, 0.20, 0.32))), (0.5, sc.lit(_c(0.10, 0.38, 0.48))),
-                                                  (0.85, sc.lit(_c(0.30, 0.62, 0.62))), (1.0, sc.lit(_c(0.70, 0.88, 0.84)))])
-    col = col * (1 + 0.14 * streak)[..., None]
-    sc.cv.fill([shape], np.clip(col, 0, 1).astype(np.float32), Region.WATER, Dw)
-    # foam on the crest and the lip
-    foam_n = _fbm(rng, H, W, 20, 30, 3, res=0.5)
+    col = _ramp(v * np.ones((1, W), np.float32), [(0.0, sc.shd(_c(0.04, 0.14, 0.26))), (0.45, sc.lit(_c(0.07, 0.30, 0.42))),
+                                                  (0.8, sc.lit(_c(0.16, 0.50, 0.54))), (1.0, sc.lit(_c(0.45, 0.74, 0.72)))])
+    col = np.clip(col * (1 + 0.18 * streak)[..., None], 0, 1).astype(np.float32)
+    sc.cv.fill([shape], col, Region.WATER, Dw)
+    # the hollow under the lip in shadow
+    lipc = (crest + R * 0.35 * (1 if town_right else -1), yb - hmax + R * 1.25)
+    sc.cv.fill([_circle(lipc[0], lipc[1], R * 0.75, R * 0.8, 24)], sc.shd(_c(0.04, 0.16, 0.26)), Region.WATER, Dw, alpha=0.85)
+    # white foam along the crest and the lip, churning foam at the foot
+    foam_n = _fbm(rng, H, W, 12, 24, 3, res=0.5)
     m, box = sc.cv.mask([shape])
     if m is not None:
         full = np.zeros((H, W), np.float32)
         full[box[0]:box[1], box[2]:box[3]] = m
-        er = cv2.erode(full, np.ones((max(int(0.06 * hmax), 3),) * 2, np.uint8))
-        edge = np.clip(full - er, 0, 1)
-        upper = (sc.ys[:, None] < yb - hmax * 0.45).astype(np.float32)
-        foam = np.clip(edge * upper * 1.2 + _smooth(0.3, 0.9, foam_n) * full * upper * np.clip(1 - v * 0, 0, 1) * 0.0, 0, 1)
-        foam = cv2.GaussianBlur(foam, (0, 0), max(1.5 * sc.u, 0.8)) * (0.7 + 0.5 * np.clip(foam_n, -1, 1))
-        sc.cv.layer(np.clip(foam, 0, 1).astype(np.float32), _c(0.94, 0.97, 0.98) * sc.light, Region.WATER, None)
-        # foam churning at the foot
-        foot = np.exp(-((sc.ys[:, None] - yb) / (0.035 * H)) ** 2) * _smooth(0.0, 0.7, foam_n + 0.3)
+        kk = max(int(0.09 * hmax), 3)
+        er = cv2.erode(full, np.ones((kk, kk), np.uint8))
+        shifted = _shift_down(full, max(int(0.1 * hmax), 1))
+        edge = np.clip(full - np.minimum(er, shifted), 0, 1)
+        upper = _smooth(yb - hmax * 0.3, yb - hmax * 0.55, sc.ys)[:, None]
+        foam = edge * upper * (0.75 + 0.35 * np.clip(foam_n, -1, 1))
+        foam = np.clip(cv2.GaussianBlur(foam, (0, 0), max(0.8 * sc.u, 0.6)) * 1.3, 0, 1)
+        sc.cv.layer(foam.astype(np.float32), _c(0.95, 0.97, 0.98) * sc.light, Region.WATER, None)
+        foot = _smooth(0.1, 0.6, foam_n + 0.5 - np.abs(sc.ys[:, None] - yb) / (0.02 * H))
         side = (sc.xs[None, :] < crest + R * 2.5) if town_right else (sc.xs[None, :] > crest - R * 2.5)
-        sc.cv.layer((np.clip(foot, 0, 1) * side).astype(np.float32) * 0.95, _c(0.92, 0.95, 0.96) * sc.light, Region.WATER, Dw)
-    # spray blown back off the crest
-    sp = np.zeros((H, W), np.float32)
-    n = int(W * H / 400)
-    px = rng.normal(crest, 0.2 * W, n)
-    py = rng.normal(yb - hmax * 1.05, 0.07 * H, n)
-    ok = (px >= 0) & (px < W) & (py >= 0) & (py < H)
-    sp[py[ok].astype(int), px[ok].astype(int)] = 1
-    sp = cv2.GaussianBlur(sp, (0, 0), max(4 * sc.u, 1.5)) * 60
-    sc.cv.layer(np.clip(sp, 0, 0.75).astype(np.float32), _c(0.95, 0.97, 0.98) * sc.light, Region.WATER, Dw * 1.02, thresh=0.45)
+        sc.cv.layer((foot * side).astype(np.float32) * 0.95, _c(0.92, 0.95, 0.96) * sc.light, Region.WATER, Dw)
+    # spray blown back off the crest: soft billows just above it
+    spn = _fbm(rng, H, W, 8, 14, 4, 0.55, res=0.5)
+    near_crest = np.exp(-((sc.xs[None, :] - crest) / (0.22 * W)) ** 2) * \
+        np.exp(-((sc.ys[:, None] - (yb - hmax * 1.02)) / (0.12 * hmax + 2)) ** 2)
+    sp = _smooth(0.35, 0.75, near_crest * (1.0 + 0.6 * spn)) * 0.8
+    sc.cv.layer(sp.astype(np.float32), _c(0.95, 0.97, 0.98) * sc.light, Region.WATER, Dw * 1.02, thresh=0.45)
     sc.note("tsunami wave")
     sc.info["wave_depth"] = round(Dw, 2)
 
 
-def _wave_row(sc: _Scene, town_right: bool, n, height_m=(5, 8)):
+def _wave_row(sc: _Scene, town_right: bool, n, height_m=(5, 8), dmax=12.0, dmin=2.0):
     """Rows of tall rolling waves (high seas, storm surge), far ones first."""
     rng = sc.rng
     W = sc.W
     for i in range(n):
-        Dw = 12.0 / (1 + i * 0.9) * sc.uni(0.9, 1.1)
+        Dw = dmax * (dmin / dmax) ** (i / max(n - 1, 1)) * sc.uni(0.92, 1.05)
         yb = sc.y_of(Dw)
         p = sc.ppm(Dw)
         hmax = sc.uni(*height_m) * p

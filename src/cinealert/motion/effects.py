@@ -49,7 +49,7 @@ class ParticleEffect:
         """Three depth tiers of particles with whole-turn velocities."""
         area = self.w * self.h / (1024 * 576)
         if self.kind == "rain":
-            spec = [(0.9, 380, 0.35, 1.0), (1.5, 200, 0.5, 1.5), (2.3, 70, 0.7, 2.2)]   # (H/s, count, alpha, size)
+            spec = [(0.9, 320, 0.26, 1.0), (1.5, 150, 0.36, 1.3), (2.3, 45, 0.5, 2.0)]   # (H/s, count, alpha, size)
         elif self.kind == "snowfall":
             spec = [(0.16, 420, 0.55, 1.2), (0.26, 220, 0.75, 2.0), (0.42, 70, 0.9, 3.4)]
         else:   # embers rise
@@ -132,7 +132,7 @@ class ParticleEffect:
             p0 = np.stack([xs, ys], -1)
             p1 = np.stack([xs + dx, ys + dy], -1)
             lines = (np.stack([p0, p1], 1) * _ONE).astype(np.int32)
-            thick = max(1, int(round(tier["size"] * 0.8)))
+            thick = 2 if tier["size"] >= 1.8 * self.scale else 1
             cv2.polylines(canvas, list(lines), False, value, thick, cv2.LINE_AA, _SHIFT)
         else:
             radius = max(1, int(round(tier["size"] * _ONE)))
