@@ -473,44 +473,50 @@ class _Scene:
 
 
 def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, sun_glow=1.0):
-    H, W, rng, cv = sc.H, sc.W, sc.rng, sc.cv
+    H0, W0, rng, cv = sc.H, sc.W, sc.rng, sc.cv
     cover = sc.cover if cover is None else cover
     hrow = max(sc.h, 1.0)
-    t = np.clip(sc.ys / hrow, 0, 1.2)[:, None, None] ** 0.9
+    # the sky is smooth: paint it at reduced resolution over the rows above the horizon only
+    f = 0.5 if W0 * H0 > 700_000 else 1.0
+    rows = int(min(H0, math.ceil(sc.h + 0.06 * H0) + 2))
+    H, W = max(int(round(rows * f)), 2), max(int(round(W0 * f)), 2)
+    ys = (np.arange(H, dtype=np.float32) + 0.5) / f - 0.5
+    xs = (np.arange(W, dtype=np.float32) + 0.5) / f - 0.5
+    t = np.clip(ys / hrow, 0, 1.2)[:, None, None] ** 0.9
     sky = sc.sky_top[None, None] + (sc.sky_hor - sc.sky_top)[None, None] * np.clip(t, 0, 1)
     sky = np.broadcast_to(sky, (H, 1, 3))
     sky = np.repeat(sky, W, axis=1).astype(np.float32)
     # sun or moon
-    sx = sc.tod["sun_x"] * W
+    sx = sc.tod["sun_x"] * W0
     sy = sc.h - sc.tod["sun_h"] * sc.h * 0.9
-    r = np.hypot(sc.xs[None, :] - sx, sc.ys[:, None] - sy).astype(np.float32)
-    sun_r = (0.028 if sc.night else 0.035) * min(W, H * 1.78) * sun_scale
+    r = np.hypot(xs[None, :] - sx, ys[:, None] - sy).astype(np.float32)
+    sun_r = (0.028 if sc.night else 0.035) * min(W0, H0 * 1.78) * sun_scale
     vis = 1.0 - 0.85 * cover
     glow = np.exp(-r / (sun_r * 5.0)) * 0.55 * vis * sun_glow
     sky += glow[..., None] * (sc.tod["sun"] - sky * 0.6)
     # stars
     if sc.night and stars and cover < 0.7:
-        n = int(W * H / 2500)
+        n = int(W0 * sc.h / 1500)
         px = rng.uniform(0, W, n)
-        py = rng.uniform(0, sc.h * 0.85, n)
+        py = rng.uniform(0, sc.h * 0.85 * f, n)
         st = np.zeros((H, W), np.float32)
         st[py.astype(int), np.clip(px.astype(int), 0, W - 1)] = rng.uniform(0.3, 1.0, n)
         st = cv2.GaussianBlur(st, (0, 0), 0.6 * max(sc.u, 0.5)) * 3
         sky += (np.clip(st, 0, 1) * (1 - cover))[..., None] * _c(0.9, 0.92, 1.0)
     # clouds
-    cy, cx = 5.0, 1.6 * max(W / max(H, 1), 0.6)
-    n = _fbm(rng, H, W, cy, cx, octaves=5, gain=0.5, res=0.5)
+    cy, cx = 5.0 * rows / H0, 1.6 * max(W0 / max(H0, 1), 0.6)
+    n = _fbm(rng, H, W, cy, cx, octaves=5, gain=0.5, res=0.5 / f if f < 1 else 0.5)
     if spiral:
-        ccx, ccy = W * sc.uni(0.6, 0.85), -H * sc.uni(0.2, 0.5)
-        ang = np.arctan2(sc.ys[:, None] - ccy, sc.xs[None, :] - ccx)
-        rad = np.log(np.hypot(sc.ys[:, None] - ccy, sc.xs[None, :] - ccx) + 1.0)
+        ccx, ccy = W0 * sc.uni(0.6, 0.85), -H0 * sc.uni(0.2, 0.5)
+        ang = np.arctan2(ys[:, None] - ccy, xs[None, :] - ccx)
+        rad = np.log(np.hypot(ys[:, None] - ccy, xs[None, :] - ccx) + 1.0)
         band = np.sin(ang * 3.0 + rad * 7.0 + n * 1.6)
         n = 0.55 * n + 0.75 * band.astype(np.float32)
     # vertical structure: flatter, denser clouds near the horizon
     thr = 1.0 - 2.0 * cover
     dens = _smooth(thr - 0.12, thr + 0.22, n)
-    nb = cv2.GaussianBlur(n, (0, 0), max(2.0 * sc.u, 1.0))
-    nd = _shift_up(nb, max(int(H * 0.02), 1))
+    nb = cv2.GaussianBlur(n, (0, 0), max(2.0 * sc.u * f, 1.0))
+    nd = _shift_up(nb, max(int(H0 * f * 0.02), 1))
     shade = _smooth(-0.12, 0.12, nd - nb + 0.02)  # tops lighter (light from above), flat two-tone
     shade = 0.65 * shade + 0.35 * _smooth(thr + 0.1, thr + 0.9, n)
     lit_c = _mix(sc.sky_hor, sc.light, 0.55) * (1.05 if not sc.night else 0.9)
@@ -525,15 +531,20 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
     a = (dens * (0.55 + 0.45 * cover)).astype(np.float32)
     sky += (ccol - sky) * a[..., None]
     # sun / moon disc (after the clouds, partly hidden by them)
-    disc = _smooth(sun_r + 1.0, sun_r - 1.0, r) * (1 - 0.9 * a) * _smooth(0.75, 0.3, cover)
+    disc = _smooth(sun_r + 1.0 / f, sun_r - 1.0 / f, r) * (1 - 0.9 * a) * _smooth(0.75, 0.3, cover)
     sky += disc[..., None] * (sc.tod["sun"] * 1.05 - sky)
     if sc.night:
         sky = sky  # moon craters are not needed at this size
-    cv.img[:] = np.clip(sky, 0, 1)
+    sky = np.clip(sky, 0, 1).astype(np.float32)
+    disc = np.clip(disc, 0, 1).astype(np.float32)
+    if f != 1.0:
+        sky = cv2.resize(sky, (W0, rows), interpolation=cv2.INTER_LINEAR)
+        disc = cv2.resize(disc, (W0, rows), interpolation=cv2.INTER_LINEAR)
+    cv.img[:rows] = sky
+    cv.img[rows:] = sky[-1:]
     cv.reg[:] = cv.label(Region.CLOUD)
     cv.dep[:] = SKY_DEPTH
-    cv.glow[:] = np.clip(disc, 0, 1)
-    sc.sky_cloud = a
+    cv.glow[:rows] = disc
 
 
 def _ridge(sc: _Scene, base_row, amp, cells, octaves=5, sharp=0.5):
@@ -614,7 +625,7 @@ def _paint_ground(sc: _Scene, color=None, fields=False, snow=False, texture=0.08
     y0 = int(max(math.floor(sc.h if start is None else start), 0))
     base = sc.pal["grass"] if color is None else color
     X, Z = sc.ground_coords()
-    Xs, Zs = X[y0:], Z[y0:]
+    Xs, Zs = X[y0:] + np.float32(sc.uni(3, 20)), Z[y0:]
     col = np.empty((H - y0, W, 3), np.float32)
     col[:] = sc.lit(base)
     fade = np.exp(-sc.gdepth[y0:] / 12.0)
@@ -658,8 +669,11 @@ def _paint_ground(sc: _Scene, color=None, fields=False, snow=False, texture=0.08
 
 def _water_texture(sc: _Scene, base, deep, streak=1.0, foam=0.3, sky_reflect=0.45, depth_scale=1.0):
     """Full-frame water colour: horizontal ripple streaks in perspective, highlights, sky reflection."""
-    H, W, rng = sc.H, sc.W, sc.rng
+    H0, W, rng = sc.H, sc.W, sc.rng
+    y0 = int(max(math.floor(sc.h), 0))
+    H = H0 - y0
     X, Z = sc.ground_coords()
+    X, Z = X[y0:], Z[y0:]
     # a top-down ripple texture, long along the flow (X), mapped through the ground plane
     T = 512
     tex = _fbm(rng, T, T, 16, 5, 4, 0.6, wrap=True)
@@ -671,7 +685,7 @@ def _water_texture(sc: _Scene, base, deep, streak=1.0, foam=0.3, sky_reflect=0.4
     mz2 = (Z * (T / 5.0) * depth_scale * 1.3) % T
     r2 = cv2.remap(tex2, mx2.astype(np.float32), mz2.astype(np.float32), cv2.INTER_LINEAR,
                    borderMode=cv2.BORDER_WRAP)
-    d = sc.gdepth
+    d = sc.gdepth[y0:]
     fade = np.exp(-d / 25.0).astype(np.float32)
     # far water fades to a fine horizontal shimmer rather than aliasing
     fine = _fbm(rng, H, W, 40, 3, 2, 0.5, res=0.5)
@@ -685,7 +699,10 @@ def _water_texture(sc: _Scene, base, deep, streak=1.0, foam=0.3, sky_reflect=0.4
     col = col + (_mix(refl, _c(1, 1, 1), 0.5) - col) * np.clip(hi * foam * 1.6, 0, 0.9)[..., None]
     lo = _smooth(-0.9, -1.6, rip) * 0.25
     col = col * (1 - lo)[..., None]
-    return np.clip(col, 0, 1).astype(np.float32)
+    out = np.empty((H0, W, 3), np.float32)
+    out[:y0] = col[:1]
+    out[y0:] = np.clip(col, 0, 1)
+    return out
 
 
 def _fire_colour(i):
@@ -1002,7 +1019,6 @@ def _tree(sc: _Scene, x, d, kind="round", color=None, bend=0.0, snow=False, regi
     if kind == "conifer":
         tiers = int(rng.integers(3, 5))
         polys_lo, polys_hi = [], []
-        top_x = x + lean * 1.3
         for k in range(tiers):
             f = k / tiers
             wy = yb - ht * (0.25 + 0.7 * f)
@@ -1022,7 +1038,6 @@ def _tree(sc: _Scene, x, d, kind="round", color=None, bend=0.0, snow=False, regi
                             [q[0][0] * 0.9 + q[1][0] * 0.1, q[0][1] - 0.4 * p]]) for q in polys_lo]
             cv.fill(sn, sc.lit(_c(0.97, 0.98, 1.0)), region, d)
         sc.note("conifer")
-        _ = top_x
         return
     # round / pine crowns made of leaf clumps
     ncl = int(rng.integers(6, 11)) if kind == "round" else int(rng.integers(4, 7))
@@ -1515,7 +1530,7 @@ def _scene_landslide(sc: _Scene):
     _forest_band(sc, ridge, base, Dm, green, density=1.3)
     # the debris flow: from a head scarp high on the slope down and out across the valley floor
     xi = int(np.clip(x_top, 0, W - 1))
-    y_top = ridge[xi] + (base - ridge[xi]) * sc.uni(0.06, 0.14)
+    y_top = ridge[xi] + (base - ridge[xi]) * sc.uni(0.12, 0.2)
     d_toe = sc.uni(2.6, 3.4)
     y_toe = sc.y_of(d_toe)
     x_toe = x_top + sc.uni(-0.12, 0.12) * W
@@ -1530,11 +1545,10 @@ def _scene_landslide(sc: _Scene):
     right = np.stack([cx + half, cy], 1)
     lobe = _circle(x_toe, y_toe, half[-1] * 1.02, (y_toe - sc.y_of(d_toe * 1.3)) * 0.8 + 4, 24, 0, math.pi)
     flow = np.concatenate([left, lobe[::-1] if lobe[0, 0] < lobe[-1, 0] else lobe, right[::-1]])
-    flow = np.concatenate([left, lobe, right[::-1]]) if False else flow
     # raw earth scar around the upper flow (static)
     scar_half = half * 1.25 + 0.012 * W * (1 - t)
     cut = int(len(t) * 0.75)
-    scar = np.concatenate([[[cx[0], cy[0] - 0.03 * H]], np.stack([cx - scar_half, cy - 0.015 * H], 1)[:cut],
+    scar = np.concatenate([[[cx[0], cy[0] - 0.02 * H]], np.stack([cx - scar_half, cy - 0.01 * H], 1)[:cut],
                            np.stack([cx + scar_half, cy - 0.015 * H], 1)[:cut][::-1]])
     sc.cv.fill([scar], sc.lit(_c(0.66, 0.50, 0.34)), Region.NONE, Dm)
     # houses behind the toe (drawn first), then the flow, then the houses in front of it
@@ -1572,10 +1586,10 @@ def _scene_landslide(sc: _Scene):
         d0 = sc.uni(1.1, 1.4)
         ys0 = sc.y_of(d0)
         wv = _fbm1d(rng, W, 3, 3) * 0.25 * sc.ppm(d0)
-        top = np.stack([sc.xs, ys0 - 1.6 * sc.ppm(d0) + wv], 1)
-        bot = np.stack([sc.xs, ys0 + 2.4 * sc.ppm(d0) + wv * 1.3], 1)
+        top = np.stack([sc.xs, ys0 - 1.0 * sc.ppm(d0) + wv], 1)
+        bot = np.stack([sc.xs, ys0 + 1.6 * sc.ppm(d0) + wv * 1.3], 1)
         tex = _water_texture(sc, sc.lit(_c(0.60, 0.47, 0.32)), sc.shd(_c(0.42, 0.32, 0.22)), foam=0.4, sky_reflect=0.2)
-        bank = np.stack([sc.xs, ys0 - 2.2 * sc.ppm(d0) + wv], 1)
+        bank = np.stack([sc.xs, ys0 - 1.5 * sc.ppm(d0) + wv], 1)
         sc.cv.fill([np.concatenate([bank, top[::-1]])], sc.shd(_c(0.48, 0.38, 0.26)), Region.NONE, None)
         sc.cv.fill([np.concatenate([top, bot[::-1]])], tex, Region.WATER, sc.gdepth)
         sc.note("muddy stream")
@@ -1640,6 +1654,11 @@ def _cracked_earth(sc: _Scene, color, crack=_c(0.30, 0.21, 0.15), cell_m=2.2):
     y0 = int(sc.h) + 1
     X, Z = sc.ground_coords()
     X, Z = X[y0:] / cell_m, Z[y0:] / (cell_m * 1.0)
+    full_shape = X.shape
+    half = W * H > 300_000
+    if half:
+        X = cv2.resize(X, (W // 2, (H - y0) // 2), interpolation=cv2.INTER_LINEAR)
+        Z = cv2.resize(np.ascontiguousarray(Z), (W // 2, (H - y0) // 2), interpolation=cv2.INTER_LINEAR)
     tbl = sc.rng.uniform(0.1, 0.9, (2, 64, 64)).astype(np.float32)
     shade_t = sc.rng.uniform(-1, 1, (64, 64)).astype(np.float32)
     ix, iz = np.floor(X).astype(np.int32), np.floor(Z).astype(np.int32)
@@ -1658,6 +1677,9 @@ def _cracked_earth(sc: _Scene, color, crack=_c(0.30, 0.21, 0.15), cell_m=2.2):
             best = np.where(closer, shade_t[cz_, cx_], best)
             d1 = np.minimum(d1, dd)
     edge = (d2 - d1)
+    if half:
+        edge = cv2.resize(edge, full_shape[::-1], interpolation=cv2.INTER_LINEAR)
+        best = cv2.resize(best, full_shape[::-1], interpolation=cv2.INTER_NEAREST)
     # crack width in pixels grows toward the viewer; far cracks fade into the fog
     px_per_cell = cell_m * sc.S / np.maximum(sc.gdepth[y0:], 1e-3)
     e_px = edge * px_per_cell
@@ -1922,7 +1944,6 @@ def _scene_heavy_snow(sc: _Scene):
         left, right, ds, Xc = _river_poly(sc, 0.9, 40, sc.uni(0.1, 0.3) * W, sc.uni(0.5, 0.8) * W, sc.uni(14, 22), 0.4)
         ice = _c(0.70, 0.84, 0.92) if cold else _c(0.55, 0.66, 0.74)
         sc.cv.fill([np.concatenate([left, right[::-1]])], sc.lit(ice), Region.NONE, None)
-        X, Z = sc.ground_coords()
         sc.note("frozen river" if cold else "icy stream")
     if "road" in sc.want:
         _road(sc, sc.uni(0.45, 0.75) * W, sc.uni(0.4, 0.6), color=_c(0.62, 0.64, 0.68), dash=False)
@@ -2101,7 +2122,7 @@ def _scene_earthquake(sc: _Scene):
         if rng.random() < 0.5 or n_coll == 0:
             _collapsed_house(sc, x, d)
             n_coll += 1
-            dust_src.append((x, sc.y_of(d), sc.uni(18, 28) * sc.ppm(d)))
+            dust_src.append((x, sc.y_of(d), max(sc.uni(26, 38) * sc.ppm(d), 0.16 * W)))
         else:
             _house(sc, x, d, tilt=sc.uni(-0.12, 0.12))
     for (x, d) in sc.scatter(int(rng.integers(2, 4)), 1.6, 4, 6, avoid=_road_avoid(sc, road)):
