@@ -106,7 +106,7 @@ def test_hole_ratio_is_measured_not_assumed(layered_scene):
     r, _ = _render(layered_scene, camera="circle")
     assert r.stats.total_pixels == 24 * 96 * 160
     # Force the camera past the overscan: the back layer now samples outside the image.
-    r.gxc = r.gxc * 1.3
+    r.views[0]["gx"] = r.views[0]["gx"] * 1.3
     list(r.frames())
     assert r.stats.hole_pixels > 0
 

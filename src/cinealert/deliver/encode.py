@@ -100,20 +100,20 @@ def gif_writer(path: Path, *, width: int, height: int, fps: float, max_width: in
     out_h = even(height * out_w / width)
     rate = min(fps, gif_fps)
     graph = (f"fps={rate:g},scale={out_w}:{out_h}:flags=area,split[a][b];"
-             f"[a]palettegen=max_colors=192:stats_mode=full[p];[b][p]paletteuse=dither=sierra2_4a")
+             f"[a]palettegen=max_colors=192:stats_mode=full[p];[b][p]paletteuse=dither=bayer:bayer_scale=4")
     return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=["-loop", "0", "-f", "gif"],
                         filters=graph, filter_complex=True)
 
 
 def webp_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 640,
-                quality: int = 70) -> FFmpegWriter:
-    """Looping animated WebP (lossy)."""
+                quality: int = 70, webp_fps: float = 12.0) -> FFmpegWriter:
+    """Looping animated WebP (lossy), at a messaging-friendly size and frame rate."""
     out_w = min(width, max_width)
     out_h = even(height * out_w / width)
-    args = ["-c:v", "libwebp", "-lossless", "0", "-q:v", str(quality), "-compression_level", "3",
-            "-preset", "picture", "-loop", "0", "-f", "webp"]
+    rate = min(fps, webp_fps)
+    args = ["-c:v", "libwebp", "-lossless", "0", "-q:v", str(quality), "-preset", "picture", "-loop", "0", "-f", "webp"]
     return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args,
-                        filters=f"scale={out_w}:{out_h}:flags=area")
+                        filters=f"fps={rate:g},scale={out_w}:{out_h}:flags=area")
 
 
 def probe_video(path: Path) -> dict:

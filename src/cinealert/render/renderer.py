@@ -142,15 +142,33 @@ class LayeredRenderer:
         self.stats.overscan = s
         gx = (np.arange(w, dtype=np.float32) - cx) / s
         gy = (np.arange(h, dtype=np.float32) - cy) / s
-        self.gxc, self.gyc = np.meshgrid(gx, gy)
+        gxc, gyc = np.meshgrid(gx, gy)
         self.cx, self.cy = cx, cy
-        self.zoom = bool(np.any(cam.tz != 0) or np.any(cam.r != 1))
-        if self.zoom:
-            self.gxw = [self.gxc * l.inv_depth for l in self.scene.layers]
-            self.gyw = [self.gyc * l.inv_depth for l in self.scene.layers]
-        self.layer_rgb = [np.ascontiguousarray(l.rgba[..., :3]) for l in self.scene.layers]
-        self.layer_alpha = [np.ascontiguousarray(l.rgba[..., 3]) for l in self.scene.layers]
         self.still = s == 1.0
+        zoom = bool(np.any(cam.tz != 0) or np.any(cam.r != 1))
+        # Where each layer can appear on screen: its coverage at rest, grown by the largest shift.
+        reach = (cam.max_shift_px(w, h) + float(np.abs(shake).max(initial=0.0))) * s * float(cam.r.max()) + 3
+        self.views = []
+        for layer in self.scene.layers:
+            # Inverse depth seen from the rest pose, in output pixels (the overscan zooms in a little).
+            inv = cv2.remap(layer.inv_depth, gxc + cx, gyc + cy, cv2.INTER_LINEAR,
+                            borderMode=cv2.BORDER_REPLICATE)
+            alpha = layer.rgba[..., 3]
+            if alpha.min() == 255:
+                box = (0, h, 0, w)
+            else:
+                ys, xs = np.nonzero(alpha)
+                box = (max(0, int(cy + (ys.min() - cy) * s - reach)), min(h, int(cy + (ys.max() - cy) * s + reach) + 1),
+                       max(0, int(cx + (xs.min() - cx) * s - reach)), min(w, int(cx + (xs.max() - cx) * s + reach) + 1))
+            y0, y1, x0, x1 = box
+            view = {"box": box, "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
+                    "gy": np.ascontiguousarray(gyc[y0:y1, x0:x1]), "inv": np.ascontiguousarray(inv[y0:y1, x0:x1]),
+                    "rgb": np.ascontiguousarray(layer.rgba[..., :3]), "alpha": np.ascontiguousarray(alpha)}
+            if zoom:
+                view["gxw"] = view["gx"] * view["inv"]
+                view["gyw"] = view["gy"] * view["inv"]
+            self.views.append(view)
+        self.layer_rgb = [v["rgb"] for v in self.views]
 
     # -- per frame -------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
@@ -216,20 +234,22 @@ class LayeredRenderer:
             self.stats.total_pixels += self.h * self.w
             return self.animated.copy() if self.has_fluid else self.image_u8.copy()
         out = None
-        for k, layer in enumerate(self.scene.layers):
-            mx = cv2.addWeighted(self.gxc, r, layer.inv_depth, f * tx, self.cx + sx)
-            my = cv2.addWeighted(self.gyc, r, layer.inv_depth, f * ty, self.cy + sy)
-            if self.zoom and tz != 0:
-                mx = cv2.addWeighted(mx, 1.0, self.gxw[k], -r * tz, 0.0)
-                my = cv2.addWeighted(my, 1.0, self.gyw[k], -r * tz, 0.0)
-            rgb = cv2.remap(self.layer_rgb[k], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            alpha = cv2.remap(self.layer_alpha[k], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        for view in self.views:
+            y0, y1, x0, x1 = view["box"]
+            mx = cv2.addWeighted(view["gx"], r, view["inv"], f * tx, self.cx + sx)
+            my = cv2.addWeighted(view["gy"], r, view["inv"], f * ty, self.cy + sy)
+            if tz != 0:
+                mx = cv2.addWeighted(mx, 1.0, view["gxw"], -r * tz, 0.0)
+                my = cv2.addWeighted(my, 1.0, view["gyw"], -r * tz, 0.0)
+            rgb = cv2.remap(view["rgb"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             if out is None:
-                # Nothing lies behind the farthest layer: what it leaves uncovered is a hole.
+                # Nothing lies behind the farthest layer (it spans the frame): what it leaves
+                # uncovered is a hole.
                 self.stats.hole_pixels += int(np.count_nonzero(alpha < 128))
                 self.stats.total_pixels += alpha.size
                 out = rgb
                 continue
             a = alpha.astype(np.float32) * (1.0 / 255.0)
-            out = cv2.blendLinear(out, rgb, 1.0 - a, a)
+            out[y0:y1, x0:x1] = cv2.blendLinear(out[y0:y1, x0:x1], rgb, 1.0 - a, a)
         return out
