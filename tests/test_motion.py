@@ -51,7 +51,7 @@ def test_rules_directions_per_class(layered_scene):
     regions[60:90, :] = Region.WATER
     plan = _plan("wildfire", regions, depth)
     fire = plan.flow[15:35, 15:45]
-    assert fire[..., 1].mean() < -0.1 and abs(fire[..., 0].mean()) < abs(fire[..., 1].mean())
+    assert fire[..., 1].mean() < -0.02 and abs(fire[..., 0].mean()) < abs(fire[..., 1].mean())
     assert plan.flow[15:35, 105:145, 1].mean() < 0          # smoke rises too
     water = plan.flow[65:85, 20:140]
     assert np.abs(water[..., 0]).mean() > 3 * np.abs(water[..., 1]).mean()

@@ -533,8 +533,6 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
     # sun / moon disc (after the clouds, partly hidden by them)
     disc = _smooth(sun_r + 1.0 / f, sun_r - 1.0 / f, r) * (1 - 0.9 * a) * _smooth(0.75, 0.3, cover)
     sky += disc[..., None] * (sc.tod["sun"] * 1.05 - sky)
-    if sc.night:
-        sky = sky  # moon craters are not needed at this size
     sky = np.clip(sky, 0, 1).astype(np.float32)
     disc = np.clip(disc, 0, 1).astype(np.float32)
     if f != 1.0:
@@ -543,6 +541,11 @@ def _paint_sky(sc: _Scene, cover=None, spiral=False, stars=True, sun_scale=1.0, 
     cv.img[:rows] = sky
     cv.img[rows:] = sky[-1:]
     cv.reg[:] = cv.label(Region.CLOUD)
+    # The sun or moon stays put while the clouds drift past it (a drifting disc would ghost).
+    body = np.zeros(cv.reg.shape, np.uint8)
+    body[:rows] = disc > 0.02
+    grow = max(3, int(round(sun_r * f * 0.25)) * 2 + 1)
+    cv.reg[cv2.dilate(body, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (grow, grow))) > 0] = Region.NONE
     cv.dep[:] = SKY_DEPTH
     cv.glow[:rows] = disc
 

@@ -17,6 +17,7 @@ class Oscillation:
     p: np.ndarray
     q: np.ndarray
     cycles: int
+    outline: bool = False      # True: the object itself sways (its outline moves), not just its texture
 
 
 @dataclass
@@ -24,7 +25,10 @@ class MotionPlan:
     """Attributes:
         flow: ``(H, W, 2)`` float32 Eulerian field in pixels per frame (x along columns, y along rows),
             zero where nothing flows.
-        mask: ``(H, W)`` float32 soft mask in [0, 1] of every pixel whose texture moves.
+        mask: ``(H, W)`` float32 soft mask in [0, 1] of the fluid: pixels whose texture moves
+            inside a region that stays put (water, fire, smoke, clouds, ...).
+        outline: ``(H, W)`` float32 soft alpha of objects that sway as a whole (tree crowns in
+            wind), drawn over what they hide; None when there are none.
         oscillations: looping displacements (ripples, sway, shimmer) added on top of the flow.
         effects: whole-frame effects with their settings, e.g. ``{"kind": "rain", ...}``.
         shake: ``(N, 2)`` float32 whole-frame offsets in pixels per frame, or None.
@@ -37,5 +41,6 @@ class MotionPlan:
     oscillations: list[Oscillation] = field(default_factory=list)
     effects: list[dict] = field(default_factory=list)
     shake: np.ndarray | None = None
+    outline: np.ndarray | None = None
     backend: str = ""
     info: dict = field(default_factory=dict)

@@ -20,19 +20,20 @@ from cinealert.validate import check_depth
 # (speed as share of width per second, direction (x, y) before noise, direction wobble in radians)
 _FLOW = {
     Region.WATER: (0.030, (1.0, 0.0), 0.35),
-    Region.FIRE: (0.060, (0.0, -1.0), 0.45),
+    Region.FIRE: (0.016, (0.0, -1.0), 0.45),      # flames mostly flicker in place (see below)
     Region.SMOKE: (0.022, (0.45, -1.0), 0.35),
     Region.CLOUD: (0.010, (1.0, 0.0), 0.15),
     Region.DEBRIS: (0.028, (0.0, 1.0), 0.25),
     Region.DUST: (0.014, (1.0, -0.25), 0.40),
 }
-# (amplitude as share of width, cycles per second, feature scale as share of width)
+# Looping displacements per class: (amplitude as share of width, cycles per second, feature scale
+# as share of width). Flames get two: a slow lick and a fast flicker, mostly vertical.
 _OSCILLATE = {
-    Region.WATER: (0.0012, 1.0, 0.020),
-    Region.FIRE: (0.0030, 2.0, 0.015),
-    Region.FOLIAGE: (0.0045, 0.7, 0.120),
-    Region.SHIMMER: (0.0014, 2.0, 0.012),
-    Region.SMOKE: (0.0020, 0.7, 0.050),
+    Region.WATER: ((0.0012, 1.0, 0.020),),
+    Region.FIRE: ((0.0060, 1.7, 0.030), (0.0030, 3.3, 0.012)),
+    Region.FOLIAGE: ((0.0035, 0.7, 0.120),),
+    Region.SHIMMER: ((0.0014, 2.0, 0.012),),
+    Region.SMOKE: ((0.0020, 0.7, 0.050),),
 }
 _SHAKE_HZ = (2.3, 3.7, 5.3)
 
@@ -88,13 +89,15 @@ class RuleMotion:
                 entry["px_per_frame_nearest"] = round(px, 3)
                 entry["direction"] = [round(float(direction[0]), 3), round(float(direction[1]), 3)]
             if cls in _OSCILLATE and speed > 0:
-                amp, hz, feature = _OSCILLATE[cls]
-                cycles = max(1, int(round(hz * seconds)))
-                oscillations.append(self._oscillation(sel, cls, amp * speed * w, cycles, feature * w, rng))
-                entry["oscillation_cycles"] = cycles
+                entry["oscillation_cycles"] = []
+                for amp, hz, feature in _OSCILLATE[cls]:
+                    cycles = max(1, int(round(hz * seconds)))
+                    oscillations.append(self._oscillation(sel, cls, amp * speed * w, cycles, feature * w, rng))
+                    entry["oscillation_cycles"].append(cycles)
             info["classes"][cls.name.lower()] = entry
         # Soften the field's edges a little so textures do not tear at region borders.
-        moving = (regions != Region.NONE).astype(np.float32)
+        swaying = regions == Region.FOLIAGE
+        moving = ((regions != Region.NONE) & ~swaying).astype(np.float32)
         if moving.any():
             flow = cv2.GaussianBlur(flow, (0, 0), 1.2) * moving[..., None]
         mask = cv2.GaussianBlur(moving, (0, 0), 1.0)
@@ -103,8 +106,9 @@ class RuleMotion:
         effects = [self._effect(name, disaster, rng, speed) for name in disaster.effects]
         effects = [e for e in effects if e is not None]
         shake = self._shake(frames, seconds, w, rng, speed) if "shake" in disaster.effects else None
+        outline = cv2.GaussianBlur(swaying.astype(np.float32), (0, 0), 0.8) if swaying.any() else None
         return MotionPlan(flow=flow.astype(np.float32), mask=mask.astype(np.float32),
-                          oscillations=oscillations, effects=effects, shake=shake,
+                          oscillations=oscillations, effects=effects, shake=shake, outline=outline,
                           backend=self.name, info=info)
 
     # -- pieces ----------------------------------------------------------------------------
@@ -138,8 +142,15 @@ class RuleMotion:
     def _oscillation(sel: np.ndarray, cls: Region, amp: float, cycles: int, feature: float,
                      rng: np.random.Generator) -> Oscillation:
         h, w = sel.shape
-        weight = cv2.GaussianBlur(sel.astype(np.float32), (0, 0), 2.0)[..., None]
-        if cls == Region.FOLIAGE:
+        outline = cls == Region.FOLIAGE
+        if outline:
+            # Defined around the object too, so that the swaying crown can be drawn there.
+            reach = int(np.ceil(amp)) * 2 + 3
+            grown = cv2.dilate(sel.astype(np.uint8), np.ones((reach, reach), np.uint8))
+            weight = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), reach / 2)[..., None]
+        else:
+            weight = cv2.GaussianBlur(sel.astype(np.float32), (0, 0), 2.0)[..., None]
+        if outline:
             # Whole crowns sway together, mostly sideways, tips more than the trunk.
             phase = smooth_noise((h, w), scale=feature, rng=rng) * math.pi
             rows = np.linspace(1.0, 0.4, h, dtype=np.float32)[:, None]
@@ -148,11 +159,11 @@ class RuleMotion:
         else:
             p = smooth_noise((h, w), scale=feature, rng=rng, channels=2)
             q = smooth_noise((h, w), scale=feature, rng=rng, channels=2)
-            if cls == Region.WATER:
-                p[..., 0] *= 0.4     # ripples bob up and down more than sideways
+            if cls in (Region.WATER, Region.FIRE):
+                p[..., 0] *= 0.4     # ripples bob and flames lick up and down more than sideways
                 q[..., 0] *= 0.4
         return Oscillation(p=(p * amp * weight).astype(np.float32),
-                           q=(q * amp * weight).astype(np.float32), cycles=cycles)
+                           q=(q * amp * weight).astype(np.float32), cycles=cycles, outline=outline)
 
     @staticmethod
     def _effect(name: str, disaster: DisasterType, rng: np.random.Generator, speed: float) -> dict | None:

@@ -94,7 +94,14 @@ class LayeredRenderer:
     # -- set-up ----------------------------------------------------------------------------
     def _setup_fluid(self, image: np.ndarray) -> None:
         mask = self.plan.mask
-        moving = mask > 0.02
+        outline = self.plan.outline
+        fluid = mask > 0.02
+        objects = outline is not None and bool((outline > 0.02).any())
+        swing = [o for o in self.plan.oscillations if o.outline]
+        reach = int(np.ceil(max((float(np.abs(o.p).max() + np.abs(o.q).max()) for o in swing), default=0))) + 3
+        hidden = (cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
+                  if objects else np.zeros_like(fluid))
+        moving = fluid | hidden
         self.has_fluid = bool(moving.any())
         if not self.has_fluid:
             return
@@ -103,9 +110,17 @@ class LayeredRenderer:
         y0, y1 = max(0, ys.min() - pad), min(self.h, ys.max() + 1 + pad)
         x0, x1 = max(0, xs.min() - pad), min(self.w, xs.max() + 1 + pad)
         self.box = (int(y0), int(y1), int(x0), int(x1))
-        # Texture that leaves the moving region must not drag static scenery in: extend the moving
+        # Swaying objects are lifted off the picture; what they hid is filled in behind them.
+        still = image
+        if objects:
+            under = cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+            still = push_pull_fill(image, ~under)
+            self.obj_rgb = self.image_u8[y0:y1, x0:x1].copy()
+            self.obj_alpha = np.ascontiguousarray(outline[y0:y1, x0:x1], dtype=np.float32)
+        self.still_box = np.clip(still[y0:y1, x0:x1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
+        # Texture that leaves the fluid must not drag static scenery in: extend the fluid's own
         # pixels outward and sample from that.
-        core = mask > 0.5
+        core = (mask > 0.5) & ~hidden
         src = push_pull_fill(image, core) if core.any() and not core.all() else image
         self.fluid_src = np.clip(src * 255.0 + 0.5, 0, 255).astype(np.uint8)
         self.mask_box = mask[y0:y1, x0:x1].astype(np.float32)
@@ -117,10 +132,20 @@ class LayeredRenderer:
         if self.integrator is not None:
             # The forward-pulled side is needed in reverse order: keep it (coarse, float16).
             self._ahead = [d.astype(np.float16) for d in self.integrator.iter_small(self.n, sign=+1.0)]
-        self.osc = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles) for o in self.plan.oscillations]
+        self.osc = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles)
+                    for o in self.plan.oscillations if not o.outline]
+        self.sway = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles) for o in swing] if objects else []
         paste = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         self.paste = [(paste & layer.own).astype(np.uint8) for layer in self.scene.layers]
         self.animated = self.image_u8.copy()
+
+    def _displaced(self, terms, t: int) -> np.ndarray:
+        """The box's pixel grid plus the looping displacements ``terms`` at frame ``t``."""
+        grid = self.grid_box
+        for p, q, cycles in terms:
+            ang = 2 * math.pi * cycles * t / self.n
+            grid = grid + cv2.addWeighted(p, math.cos(ang), q, math.sin(ang), 0.0)
+        return grid
 
     def _setup_camera(self) -> None:
         cam, w, h = self.camera, self.w, self.h
@@ -193,11 +218,7 @@ class LayeredRenderer:
         return out
 
     def _fluid_box(self, t: int, back) -> np.ndarray:
-        y0, y1, x0, x1 = self.box
-        base = self.grid_box
-        for p, q, cycles in self.osc:
-            ang = 2 * math.pi * cycles * t / self.n
-            base = base + cv2.addWeighted(p, math.cos(ang), q, math.sin(ang), 0.0)
+        base = self._displaced(self.osc, t)
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         else:
@@ -209,8 +230,14 @@ class LayeredRenderer:
             b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             wt = t / self.n
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-        static = self.image_u8[y0:y1, x0:x1]
-        return cv2.blendLinear(static, anim, self.inv_mask_box, self.mask_box)
+        tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
+        if self.sway:
+            # Swaying objects: their colour and outline move together, over the filled background.
+            m = self._displaced(self.sway, t)
+            fg = cv2.remap(self.obj_rgb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            fa = cv2.remap(self.obj_alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+            tex = cv2.blendLinear(tex, fg, 1.0 - fa, fa)
+        return tex
 
     def _behind_at(self, t: int) -> np.ndarray:
         for d in self.integrator.iter_small(t, sign=-1.0):
