@@ -10,10 +10,9 @@ import os
 import sys
 import traceback
 
-from cinealert import __version__
+from cinealert import __version__, registry
 from cinealert.errors import InputError
-
-CAMERAS = ("static", "circle", "up-down", "swing", "zoom-in", "dolly-zoom")
+from cinealert.render import CAMERAS
 
 EPILOG_MAKE = """\
 examples:
@@ -71,11 +70,11 @@ def _render_options(p: argparse.ArgumentParser) -> None:
                    help="media to write, comma-separated from mp4,gif,webp,poster (default all)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     b = p.add_argument_group("backends (see `cinealert backends`)")
-    b.add_argument("--segmenter", choices=("hints", "heuristic"), default=None,
+    b.add_argument("--segmenter", choices=registry.names("segmenter"), default=None,
                    help="moving-region backend (default: the image's exact hints, else heuristic)")
-    b.add_argument("--depth", choices=("hints", "heuristic"), default=None,
+    b.add_argument("--depth", choices=registry.names("depth"), default=None,
                    help="depth backend (default: the image's exact hints, else heuristic)")
-    b.add_argument("--inpainter", choices=("pushpull", "telea"), default="pushpull",
+    b.add_argument("--inpainter", choices=registry.names("inpainter"), default="pushpull",
                    help="fills what nearer layers hide (default pushpull)")
 
 
@@ -167,7 +166,6 @@ def _run(args: argparse.Namespace) -> int:
             for w in alert.warnings:
                 print(f"warning     {w}")
     elif args.command == "prompt":
-        from cinealert import registry
         from cinealert.alerts import read_input
         alert = read_input(args.input, lang=args.lang)
         meta = registry.create("prompting", "template").generate(alert, seed=args.seed)
@@ -178,7 +176,6 @@ def _run(args: argparse.Namespace) -> int:
             print(meta.to_prompt())
             print(f"\nnegative: {meta.negative_prompt()}")
     elif args.command == "backends":
-        from cinealert import registry
         rows = []
         for b in registry.BACKENDS:
             ok, reason = b.availability()

@@ -23,6 +23,7 @@ from cinealert.disasters import get_disaster
 from cinealert.errors import InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
+from cinealert.render import CAMERAS
 from cinealert.validate import check_size
 
 MAX_FRAMES = 600
@@ -54,7 +55,6 @@ class Options:
         return int(round(self.seconds * self.fps))
 
     def check(self) -> None:
-        from cinealert.render.camera import CAMERAS
         try:
             check_size(self.width, self.height)
         except (TypeError, ValueError) as err:

@@ -1558,9 +1558,8 @@ def _scene_landslide(sc: _Scene):
     spots = sc.scatter(int(rng.integers(6, 10)), 1.8, Dm * 0.9, 13)
     behind = [s for s in spots if s[1] > d_toe * 1.02]
     front = [s for s in spots if s[1] <= d_toe * 1.02]
-    road_ds = None
     if "road" in sc.want:
-        road_ds = _road(sc, sc.uni(0.1, 0.3) * W if x_toe > W / 2 else sc.uni(0.7, 0.9) * W, sc.uni(0.4, 0.6), d_far=Dm)
+        _road(sc, sc.uni(0.1, 0.3) * W if x_toe > W / 2 else sc.uni(0.7, 0.9) * W, sc.uni(0.4, 0.6), d_far=Dm)
     for (x, d) in sorted(behind, key=lambda s: -s[1]):
         if abs(x - x_toe) < half[-1] * 1.1 and d < Dm * 0.7:
             continue
@@ -2105,7 +2104,7 @@ def _collapsed_house(sc, x, d):
 
 def _scene_earthquake(sc: _Scene):
     rng = sc.rng
-    W, H = sc.W, sc.H
+    W = sc.W
     _paint_sky(sc)
     _paint_mountains(sc, n=2, max_height=0.4, near_hill=False)
     _paint_ground(sc, color=_mix(sc.pal["grass"], _c(0.62, 0.60, 0.55), 0.6), texture=0.06)

@@ -621,7 +621,7 @@ RECIPES: dict[str, Recipe] = {
 }
 
 #: Camera trajectories the render stage is asked for.
-from cinealert.render.camera import CAMERAS  # noqa: E402  (the cameras the renderer knows)
+from cinealert.render import CAMERAS  # noqa: E402  (the cameras the renderer knows)
 
 _PEOPLE = re.compile(r"\b(people|person|persons|human|humans|resident|residents|villager|villagers|man|men|"
                      r"woman|women|child|children|kid|kids|crowd|crowds|firefighter|firefighters|worker|"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-CAMERAS = ("static", "circle", "up-down", "swing", "zoom-in", "dolly-zoom")
+from cinealert.render import CAMERAS
 
 #: Largest on-screen shift of the nearest point at the default amplitude, as a share of the width.
 DEFAULT_SHIFT = 0.022
