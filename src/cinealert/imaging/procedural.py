@@ -1726,8 +1726,6 @@ def _scene_drought(sc: _Scene):
             _apartment(sc, x, d)
         houses = sc.scatter(int(rng.integers(4, 7)), 2.5, 8, 13)
         _place_town(sc, houses)
-        if "road" in sc.want or dust:
-            pass
     else:
         hs = sc.scatter(int(rng.integers(1, 3)), 6, 14, 12)
         _place_town(sc, hs)
