@@ -148,15 +148,13 @@ class RuleMotion:
             reach = int(np.ceil(amp)) * 2 + 3
             grown = cv2.dilate(sel.astype(np.uint8), np.ones((reach, reach), np.uint8))
             weight = cv2.GaussianBlur(grown.astype(np.float32), (0, 0), reach / 2)[..., None]
-        else:
-            weight = cv2.GaussianBlur(sel.astype(np.float32), (0, 0), 2.0)[..., None]
-        if outline:
             # Whole crowns sway together, mostly sideways, tips more than the trunk.
             phase = smooth_noise((h, w), scale=feature, rng=rng) * math.pi
             rows = np.linspace(1.0, 0.4, h, dtype=np.float32)[:, None]
             p = np.stack([np.cos(phase) * rows, 0.15 * np.sin(phase) * rows], -1)
             q = np.stack([np.sin(phase) * rows, -0.15 * np.cos(phase) * rows], -1)
         else:
+            weight = cv2.GaussianBlur(sel.astype(np.float32), (0, 0), 2.0)[..., None]
             p = smooth_noise((h, w), scale=feature, rng=rng, channels=2)
             q = smooth_noise((h, w), scale=feature, rng=rng, channels=2)
             if cls in (Region.WATER, Region.FIRE):

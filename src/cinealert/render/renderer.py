@@ -193,7 +193,6 @@ class LayeredRenderer:
                 view["gxw"] = view["gx"] * view["inv"]
                 view["gyw"] = view["gy"] * view["inv"]
             self.views.append(view)
-        self.layer_rgb = [v["rgb"] for v in self.views]
 
     # -- per frame -------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
@@ -248,8 +247,8 @@ class LayeredRenderer:
         y0, y1, x0, x1 = self.box
         tex = self._fluid_box(t, back)
         self.animated[y0:y1, x0:x1] = tex
-        for rgb, paste in zip(self.layer_rgb, self.paste):
-            cv2.copyTo(self.animated, paste, rgb)           # in place: only the moving pixels change
+        for view, paste in zip(self.views, self.paste):
+            cv2.copyTo(self.animated, paste, view["rgb"])           # in place: only the moving pixels change
 
     def _film(self, t: int) -> np.ndarray:
         cam = self.camera
