@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from cinealert.alerts import Alert, Area, read_input
+from cinealert.alerts.model import Info
 from cinealert.disasters import DISASTERS
 from cinealert.prompting import SceneMetadata, TemplateGenerator
 from cinealert.prompting.metadata import NO_PEOPLE, SEASONS, TIMES_OF_DAY
@@ -26,7 +27,8 @@ KOREAN_SETTINGS = re.compile(r"Korea|Gangwon|Jeolla|Chungcheong|Gyeongsang|hanok
 
 
 def alert(disaster="flood", language="en", **kw) -> Alert:
-    return Alert(source="keyword", disaster=disaster, language=language, **kw)
+    header = {k: kw.pop(k) for k in ("level", "sent") if k in kw}
+    return Alert(source="keyword", disaster=disaster, infos=[Info(language=language, **kw)], **header)
 
 
 def test_deterministic():

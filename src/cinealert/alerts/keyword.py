@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from cinealert.alerts.model import Alert
+from cinealert.alerts.model import Alert, Info
 from cinealert.disasters import DISASTERS, DisasterType, detect_disaster, get_disaster
 from cinealert.errors import InputError
 
@@ -83,8 +83,8 @@ class KeywordParser:
 
         keyword = self._keyword(text)
         if keyword is not None:
-            return Alert(source="keyword", disaster=keyword.key, event=self._event(keyword, language),
-                         language=language)
+            return Alert(source="keyword", disaster=keyword.key,
+                         infos=[Info(language=language, event=self._event(keyword, language))])
 
         disaster = detect_disaster(text)
         if disaster is None:
@@ -93,15 +93,9 @@ class KeywordParser:
                 f"cannot tell which disaster {shown!r} is about. Available types: {available_types()}."
             )
         headline = _trim(text)
-        return Alert(
-            source="text",
-            disaster=disaster.key,
-            event=self._event(disaster, language),
-            headline=headline,
-            description=text if headline != " ".join(text.split()) else "",
-            language=language,
-            level=detect_level(text),
-        )
+        info = Info(language=language, event=self._event(disaster, language), headline=headline,
+                    description=text if headline != " ".join(text.split()) else "")
+        return Alert(source="text", disaster=disaster.key, level=detect_level(text), infos=[info])
 
     @staticmethod
     def _keyword(text: str) -> DisasterType | None:
