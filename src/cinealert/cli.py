@@ -21,10 +21,26 @@ examples:
   cinealert make alert.xml --lang ko -o out/alert --size 1920x1080 --seconds 4
   cinealert make wildfire -o out/fire --seed 7 --camera zoom-in --motion-speed 1.5
 
-INPUT is a CAP file (1.0/1.1/1.2), a disaster type (flood, landslide, drought, wildfire, heavy_snow,
-typhoon, earthquake, heavy_rain, tsunami, ...; Korean names work too) or a sentence of free text.
+INPUT is a CAP file (1.0/1.1/1.2; also an <alerts> list, an ATOM/RSS feed or an EDXL-DE envelope),
+a Korean disaster-text record file (JSON with MSG_CN, DST_SE_NM, ...), a disaster type (flood,
+landslide, drought, wildfire, heavy_snow, typhoon, earthquake, heavy_rain, tsunami, ...; Korean names
+work too) or a sentence of free text. A file with several alerts renders the first one that can be
+pictured (see `cinealert inspect FILE --all`).
 DIR receives cinemagraph.mp4, cinemagraph.gif, cinemagraph.webp, poster.png, report.json and, for
-CAP input, alert.xml (the alert with <resource> entries for the media).
+CAP input, alert.xml (the alert with <resource> entries for the media, checked against the schema).
+A Cancel makes no media, only report.json; a Test, Exercise, System or Draft message gets its status
+written on every frame.
+"""
+
+EPILOG_INSPECT = """\
+examples:
+  cinealert inspect alert.xml
+  cinealert inspect alert.xml --lang ko --json
+  cinealert inspect feed.atom --all --json
+  cinealert inspect alert.xml --now 2024-07-10T09:00:00+09:00     # judge expiry at another time
+
+Prints what cinealert understood: the chosen info block, the disaster type and level (or why there is
+none), areas, schema problems and warnings. --json prints every field of the CAP model.
 """
 
 EPILOG_ANIMATE = """\
@@ -50,6 +66,16 @@ def _size(text: str) -> tuple[int, int]:
     if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
         raise argparse.ArgumentTypeError(f"expected WIDTHxHEIGHT such as 1024x576, got {text!r}")
     return int(parts[0]), int(parts[1])
+
+
+def _time(text: str):
+    from datetime import datetime, timezone
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2024-07-10T09:00:00+09:00, "
+                                         f"got {text!r}") from None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
 
 
 def _render_options(p: argparse.ArgumentParser) -> None:
@@ -103,9 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     _render_options(p)
 
     p = sub.add_parser("inspect", help="print the normalised alert",
-                       description="Parse an alert and print what cinealert understood.")
-    p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
+                       description="Parse an alert and print what cinealert understood.",
+                       epilog=EPILOG_INSPECT, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("input", metavar="INPUT", help="CAP / feed / disaster-text JSON file, disaster type or free text")
     p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
+    p.add_argument("--all", action="store_true", help="every alert of the file, not only the one shown")
+    p.add_argument("--now", type=_time, default=None, metavar="TIME",
+                   help="judge expiry at this ISO 8601 time instead of now")
     p.add_argument("--json", action="store_true", help="print JSON")
 
     p = sub.add_parser("prompt", help="print the scene metadata and prompt",
@@ -138,6 +168,15 @@ def _options(args: argparse.Namespace):
 
 def _print_result(result) -> None:
     r = result.report
+    notes = [w for w in r.get("warnings", []) if w.startswith(("status ", "the alert expired", "this message",
+                                                               "no info block", "the file holds"))]
+    for note in notes:
+        sys.stderr.write(f"note: {note}\n")
+    if "metrics" not in r:
+        alert = r["alert"] or {}
+        print(f"no media made: {alert.get('identifier') or 'the message'} is a {alert.get('msg_type')}; "
+              f"report written to {result.paths['report']}")
+        return
     m = r["metrics"]
     print(f"cinemagraph written to {result.out_dir}/")
     for key, path in result.paths.items():
@@ -156,15 +195,22 @@ def _run(args: argparse.Namespace) -> int:
         _print_result(animate(args.image, args.disaster, args.out, _options(args),
                               size_given=args.size is not None))
     elif args.command == "inspect":
-        from cinealert.alerts import read_input
-        alert = read_input(args.input, lang=args.lang)
+        from cinealert.alerts import choose, read_alerts
+        alerts = read_alerts(args.input, lang=args.lang, now=args.now)
+        shown = alerts if args.all else [choose(alerts)]
         if args.json:
-            print(json.dumps(alert.to_dict(), ensure_ascii=False, indent=2))
+            data = [a.to_dict() for a in shown]
+            print(json.dumps(data if args.all else data[0], ensure_ascii=False, indent=2))
         else:
-            for k, v in alert.summary().items():
-                print(f"{k:11s} {v}")
-            for w in alert.warnings:
-                print(f"warning     {w}")
+            for k, a in enumerate(shown):
+                if k:
+                    print()
+                for key, v in a.summary().items():
+                    print(f"{key:11s} {v}")
+                for problem in a.schema_errors:
+                    print(f"schema      {problem}")
+                for w in a.warnings:
+                    print(f"warning     {w}")
     elif args.command == "prompt":
         from cinealert.alerts import read_input
         alert = read_input(args.input, lang=args.lang)

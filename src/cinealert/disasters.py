@@ -1,14 +1,33 @@
 """The disaster taxonomy, in one place.
 
-Every disaster type maps to its Korean and English names, the event codes that alerts carry
-(Korean TTA codes, US NWS/SAME codes and common CAP event codes), words that reveal it in free
-text, the keywords a text-prompted segmenter looks for, the scene family the built-in illustrator
-draws, and its motion vocabulary: which region classes move and which whole-frame effects run.
+Every disaster type maps to its names (Korean, English, French, Spanish, Chinese, Japanese), the
+event codes that alerts carry (Korean TTA codes, US SAME/NWS codes, Canadian CAP-CP codes and common
+CAP event words), the words that reveal it in free text in those languages, the keywords a
+text-prompted segmenter looks for, the scene family the built-in illustrator draws, and its motion
+vocabulary: which region classes move and which whole-frame effects run.
+
+It also knows the alert *levels* (advisory, watch, warning) as the alerts of these countries name
+them, the KMA warning names (``호우주의보``, ``대설경보``...), the category names of the Korean
+government's disaster-text records (``DST_SE_NM``), and the real alert types that have no visual
+template (air raid, child abduction, infectious disease...), so that callers can say "no visual
+template for event X" instead of guessing.
+
+Public helpers:
+
+* :func:`get_disaster`, :func:`disaster_for_name` - a type by key, alias or name in any language;
+* :func:`detect_disaster` - the type that a free text speaks of;
+* :func:`detect_level` - the level that a free text names;
+* :func:`disaster_for_code`, :func:`level_for_code`, :func:`lookup_code` - event codes;
+* :func:`kma_warning` - a KMA warning name and its level in a Korean text;
+* :func:`non_visual_event`, :func:`detect_non_visual`, :data:`KNOWN_NON_VISUAL` - alert types
+  without a picture;
+* :func:`require_visual` and :class:`NoVisualTemplate` - the one-line error for those.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import unicodedata
+from dataclasses import dataclass, field
 
 from cinealert.errors import InputError
 from cinealert.regions import Region
@@ -19,7 +38,69 @@ SCENES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", 
 #: Whole-frame effects of the motion stage (in addition to moving regions).
 EFFECTS = ("rain", "snowfall", "embers", "shake", "heat_haze", "dust_haze", "wind")
 
+#: Languages of the name and word tables. Chinese lists hold simplified and traditional forms.
+LANGUAGES = ("en", "ko", "fr", "es", "zh", "ja")
 
+#: Alert levels, mildest first.
+LEVELS = ("advisory", "watch", "warning")
+_RANK = {"advisory": 1, "watch": 2, "warning": 3}
+
+
+class NoVisualTemplate(InputError):
+    """The alert is real, but cinealert has no picture for its kind (an air raid, a missing child).
+
+    An :class:`~cinealert.errors.InputError`: the command line prints it on one line, exit status 2.
+    """
+
+    def __init__(self, message: str, *, event: str = "", reason: str | None = None):
+        super().__init__(message)
+        self.event = event
+        self.reason = reason
+
+
+# ------------------------------------------------------------------------------------- text folding
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'", "`": "'"})
+_SEPARATORS = re.compile(r"[\s\-\u2010\u2011\u2012\u2013]+")
+_CJK = re.compile(r"[\u1100-\u11ff\u3040-\u30ff\u3130-\u318f\u3400-\u9fff\uac00-\ud7a3\uf900-\ufaff]")
+
+
+def _fold(text: str) -> str:
+    """NFKC, case-folded, with typographic apostrophes made plain."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_APOSTROPHES)
+
+
+def _strip_accents(text: str) -> str:
+    """``"séisme"`` -> ``"seisme"``: drop the combining marks of Latin letters (for accent-free input)."""
+    if text.isascii():
+        return text
+    decomposed = unicodedata.normalize("NFKD", text)
+    return unicodedata.normalize("NFC", "".join(c for c in decomposed if not unicodedata.combining(c)))
+
+
+def _is_cjk(word: str) -> bool:
+    return bool(_CJK.search(word))
+
+
+def _latin_key(word: str) -> str:
+    return _SEPARATORS.sub(" ", _strip_accents(_fold(word))).strip()
+
+
+def _cjk_key(word: str) -> str:
+    return "".join(_fold(word).split())
+
+
+def _key(word: str) -> str:
+    """The form a word is looked up by: folded, accent-free, one space between Latin words and
+    none between Korean/Chinese/Japanese ones."""
+    return _cjk_key(word) if _is_cjk(word) else _latin_key(word)
+
+
+def _weight(word: str) -> int:
+    """How specific a word is: its length, a Hangul/Han/kana character counting as two letters."""
+    return sum(2 if _is_cjk(c) else 1 for c in word if not c.isspace())
+
+
+# ------------------------------------------------------------------------------------- the types
 @dataclass(frozen=True)
 class DisasterType:
     key: str
@@ -27,20 +108,37 @@ class DisasterType:
     name_ko: str
     scene: str
     codes: tuple[str, ...]
-    words_en: tuple[str, ...]
-    words_ko: tuple[str, ...]
+    words: dict[str, tuple[str, ...]] = field(hash=False, repr=False)
     segmenter_keywords: tuple[str, ...]
     regions: tuple[Region, ...]
     effects: tuple[str, ...]
     motion: str
+    names: dict[str, str] = field(default_factory=dict, hash=False, repr=False)
+
+    @property
+    def words_en(self) -> tuple[str, ...]:
+        """English words that reveal this type in free text (read-only)."""
+        return tuple(self.words.get("en", ()))
+
+    @property
+    def words_ko(self) -> tuple[str, ...]:
+        """Korean words that reveal this type in free text (read-only)."""
+        return tuple(self.words.get("ko", ()))
+
+    def name(self, language: str | None) -> str:
+        """The name in ``language`` ("ko", "fr-CA", "zh-TW"...), English when there is none."""
+        lang = (language or "en").lower().replace("_", "-").split("-")[0]
+        return self.names.get(lang) or self.name_en
 
     def to_dict(self) -> dict:
         return {
             "key": self.key,
             "name_en": self.name_en,
             "name_ko": self.name_ko,
+            "names": dict(self.names),
             "scene": self.scene,
             "codes": list(self.codes),
+            "words": {lang: list(ws) for lang, ws in self.words.items()},
             "segmenter_keywords": list(self.segmenter_keywords),
             "regions": [r.name.lower() for r in self.regions],
             "effects": list(self.effects),
@@ -51,105 +149,716 @@ class DisasterType:
 W, F, S, C, V, D, H, U = (Region.WATER, Region.FIRE, Region.SMOKE, Region.CLOUD, Region.FOLIAGE,
                           Region.DEBRIS, Region.SHIMMER, Region.DUST)
 
-_TYPES = [
-    DisasterType("flood", "Flood", "홍수", "flood",
-                 ("FLA", "FLW", "FLS", "FFA", "FFW", "FFS", "FLOOD", "RESERVOIRDIS"),
-                 ("flood", "flooding", "flash flood", "inundation", "overflow", "river rising"),
-                 ("홍수", "범람", "침수", "하천 범람"),
-                 ("water", "river", "flood water", "muddy water"),
-                 (W, C), ("rain",), "brown flood water flowing and rising with ripples, rain falling"),
-    DisasterType("heavy_rain", "Heavy Rain", "호우", "flood",
-                 ("HRA", "HRW", "RAIN", "HVYRAIN"),
-                 ("heavy rain", "downpour", "torrential rain", "rainstorm", "rainfall",
-                  "thunderstorm", "thunderstorms", "thunder"),
-                 ("호우", "집중호우", "폭우", "많은 비"),
-                 ("water", "river", "puddle", "rain"),
-                 (W, C), ("rain",), "sheets of rain falling, swollen streams flowing fast"),
-    DisasterType("landslide", "Landslide", "산사태", "landslide",
-                 ("LSW", "LSA", "LANDSLIDE", "DEBRIS"),
-                 ("landslide", "mudslide", "debris flow", "rockslide", "slope failure"),
-                 ("산사태", "토사", "붕괴", "사면 붕괴"),
-                 ("mud", "debris", "landslide", "soil"),
-                 (D, W, C), ("rain",), "mud and debris sliding down the slope, rain falling"),
-    DisasterType("drought", "Drought", "가뭄", "drought",
-                 ("DRW", "DROUGHT"),
-                 ("drought", "dry spell", "water shortage", "parched"),
-                 ("가뭄", "물 부족", "저수율"),
-                 ("cracked earth", "dry ground", "heat haze"),
-                 (H, C), ("heat_haze",), "heat shimmering above cracked earth, dust drifting"),
-    DisasterType("wildfire", "Wildfire", "산불", "wildfire",
-                 ("MFW", "MFA", "FRW", "FWW", "FIRE", "BUSHFIRE"),
-                 ("wildfire", "forest fire", "bushfire", "brush fire", "fire"),
-                 ("산불", "화재", "들불"),
-                 ("fire", "flame", "smoke"),
-                 (F, S), ("embers",), "flames rising and flickering, smoke drifting, embers floating up"),
-    DisasterType("heavy_snow", "Heavy Snow", "대설", "heavy_snow",
-                 ("HSW", "HSA", "WSW", "WSA", "BZW", "SNOW", "BLIZZARD"),
-                 ("heavy snow", "snowstorm", "blizzard", "winter storm", "snowfall", "snow"),
-                 ("대설", "폭설", "눈", "많은 눈"),
-                 ("snow", "snowfall", "sky"),
-                 (C,), ("snowfall",), "snow falling at several depths, clouds drifting"),
-    DisasterType("typhoon", "Typhoon", "태풍", "typhoon",
-                 ("TYA", "TYW", "HUW", "HUA", "TRW", "TRA", "TYPHOON", "HURRICANE", "CYCLONE"),
-                 ("typhoon", "hurricane", "tropical storm", "tropical cyclone", "cyclone"),
-                 ("태풍",),
-                 ("sea", "waves", "trees", "rain", "clouds"),
-                 (W, V, C), ("rain", "wind"), "wind-driven rain, trees swaying, rough sea, racing clouds"),
-    DisasterType("earthquake", "Earthquake", "지진", "earthquake",
-                 ("EQW", "EQA", "EQ", "EARTHQUAKE"),
-                 ("earthquake", "quake", "seismic", "tremor", "aftershock"),
-                 ("지진", "여진", "진동"),
-                 ("dust", "smoke", "rubble"),
-                 (U,), ("shake",), "the ground shaking, dust rising from collapsed walls"),
-    DisasterType("tsunami", "Tsunami", "지진해일", "coastal",
-                 ("TSA", "TSW", "TSUNAMI"),
-                 ("tsunami", "tidal wave"),
-                 ("지진해일", "쓰나미", "해일"),
-                 ("sea", "wave", "water"),
-                 (W, C), (), "a surge of sea water rushing ashore"),
-    DisasterType("storm_surge", "Storm Surge", "폭풍해일", "coastal",
-                 ("SSA", "SSW", "SURGE"),
-                 ("storm surge", "coastal flooding"),
-                 ("폭풍해일", "해일"),
-                 ("sea", "wave", "water"),
-                 (W, C, V), ("rain", "wind"), "sea water surging over the sea wall, wind-driven rain"),
-    DisasterType("high_seas", "High Seas", "풍랑", "coastal",
-                 ("HWA", "HWW", "SEAS", "MWS"),
-                 ("high seas", "high waves", "rough sea", "gale at sea"),
-                 ("풍랑",),
-                 ("sea", "wave", "water"),
-                 (W, C), ("wind",), "tall waves rolling toward the shore, spray blowing"),
-    DisasterType("strong_wind", "Strong Wind", "강풍", "typhoon",
-                 ("WIA", "WIW", "HWW", "WIND", "GALE"),
-                 ("strong wind", "high wind", "gale", "windstorm"),
-                 ("강풍",),
-                 ("trees", "clouds"),
-                 (V, C), ("wind",), "trees bending and swaying, clouds racing"),
-    DisasterType("cold_wave", "Cold Wave", "한파", "heavy_snow",
-                 ("CWA", "CWW", "COLD", "FRZ"),
-                 ("cold wave", "extreme cold", "freeze", "frost", "cold snap"),
-                 ("한파", "추위", "동파"),
-                 ("ice", "snow", "frost"),
-                 (C,), ("snowfall",), "fine snow drifting through frozen air"),
-    DisasterType("heat_wave", "Heat Wave", "폭염", "drought",
-                 ("HTA", "HTW", "EHW", "HEAT", "HEATWAVE"),
-                 ("heat wave", "heatwave", "extreme heat", "excessive heat", "canicule", "hot weather"),
-                 ("폭염", "무더위", "고온"),
-                 ("heat haze", "sun"),
-                 (H,), ("heat_haze",), "heat shimmer rising from the ground under a blazing sun"),
-    DisasterType("yellow_dust", "Yellow Dust", "황사", "drought",
-                 ("YDA", "YDW", "DUST", "DSW"),
-                 ("yellow dust", "dust storm", "sandstorm", "fine dust"),
-                 ("황사", "미세먼지"),
-                 ("dust", "haze"),
-                 (U,), ("dust_haze",), "yellow dust haze drifting across the town"),
-    DisasterType("dry_weather", "Dry Weather", "건조", "drought",
-                 ("DWA", "DWW", "DRY"),
-                 ("dry weather", "fire weather", "red flag", "low humidity"),
-                 ("건조",),
-                 ("dry grass", "dust"),
-                 (H, U), ("heat_haze",), "dry grass and dust stirring in a warm wind"),
+
+@dataclass(frozen=True)
+class _Spec:
+    key: str
+    scene: str
+    names: dict[str, str]
+    words: dict[str, tuple[str, ...]]
+    segmenter_keywords: tuple[str, ...]
+    regions: tuple[Region, ...]
+    effects: tuple[str, ...]
+    motion: str
+
+
+# Per type: names and words in each language, then the picture. Latin words match whole words (a
+# plural -s/-es is allowed), case- and accent-insensitively; Korean, Chinese and Japanese words match
+# anywhere, and the spaces inside Korean words are optional. Keep words specific: a bare syllable
+# such as 눈 (snow, but also "eye") or a single Chinese character would fire on unrelated text.
+#
+# Choices worth knowing:
+# * 화재 / fire / incendie / incendio (a fire of any kind, also the Korean disaster-text category
+#   화재 and the CAP-CP codes urbanFire/industryFire) are pictured as a wildfire: flames and smoke
+#   are the only fire picture there is, and they read as "fire" wherever they burn.
+# * 雷雨大风 (the Chinese "thunderstorm gale" warning) is strong wind: the signal is issued for the
+#   gusts. 雷电 / thunderstorm / orage / tormenta are heavy rain.
+# * 森林火险 (forest fire danger) is a wildfire; 건조 / dry weather / red flag is dry weather.
+# * 해일 alone is both a tsunami and a storm surge; the tie goes to tsunami (listed first).
+_SPECS: list[_Spec] = [
+    _Spec(key="flood", scene="flood",
+         names={"en": "Flood", "ko": "홍수", "fr": "Inondation", "es": "Inundación", "zh": "洪水",
+                "ja": "洪水"},
+         words={
+             "en": ("flood", "flooded", "flooding", "flash flood", "flash flooding", "inundation",
+                    "overflow", "river rising", "river flooding", "rising water", "dam break",
+                    "dam failure", "levee breach", "reservoir discharge", "dam release"),
+             "ko": ("홍수", "범람", "침수", "하천 범람", "댐 방류", "수문 개방", "제방 붕괴", "제방 유실"),
+             "fr": ("inondation", "inondé", "inondée", "inondés", "inondées", "crue", "crue éclair",
+                    "crues soudaines", "débordement", "montée des eaux", "rupture de barrage",
+                    "pluie-inondation"),
+             "es": ("inundación", "inundaciones", "inundado", "inundada", "crecida", "desbordamiento",
+                    "riada", "inundación repentina", "inundaciones repentinas", "rotura de presa",
+                    "desembalse"),
+             "zh": ("洪水", "洪涝", "洪澇", "内涝", "內澇", "城市内涝", "淹水", "山洪", "泄洪", "洩洪",
+                    "水库泄洪", "水庫洩洪", "溃坝", "潰壩", "决堤", "決堤"),
+             "ja": ("洪水", "浸水", "氾濫", "河川の氾濫", "冠水"),
+         },
+         segmenter_keywords=("water", "river", "flood water", "muddy water"),
+         regions=(W, C), effects=("rain",),
+         motion="brown flood water flowing and rising with ripples, rain falling"),
+    _Spec(key="heavy_rain", scene="flood",
+         names={"en": "Heavy Rain", "ko": "호우", "fr": "Fortes pluies", "es": "Lluvias intensas",
+                "zh": "暴雨", "ja": "大雨"},
+         words={
+             "en": ("heavy rain", "heavy rainfall", "downpour", "torrential rain", "rainstorm",
+                    "rainfall", "intense rain", "excessive rainfall", "thunderstorm",
+                    "severe thunderstorm", "thunder", "lightning"),
+             "ko": ("호우", "집중호우", "국지성 호우", "폭우", "많은 비", "강한 비", "장대비", "장마",
+                    "뇌우", "낙뢰"),
+             "fr": ("fortes pluies", "forte pluie", "pluies intenses", "pluie intense",
+                    "pluies diluviennes", "pluie diluvienne", "fortes précipitations", "orage",
+                    "orages violents", "averses orageuses", "trombes d'eau", "épisode cévenol",
+                    "épisode méditerranéen", "foudre", "pluie", "pluies abondantes"),
+             "es": ("lluvias intensas", "lluvia intensa", "lluvia fuerte", "lluvias fuertes",
+                    "fuertes lluvias", "lluvia torrencial", "lluvias torrenciales",
+                    "precipitaciones intensas", "aguacero", "tormenta", "tormenta eléctrica",
+                    "tormentas eléctricas", "lluvia"),
+             "zh": ("暴雨", "大暴雨", "特大暴雨", "强降雨", "強降雨", "强降水", "強降水", "短时强降水",
+                    "豪雨", "大豪雨", "超大豪雨", "大雨", "雷电", "雷電", "雷雨", "雷暴"),
+             "ja": ("大雨", "豪雨", "集中豪雨", "線状降水帯", "雷雨", "落雷"),
+         },
+         segmenter_keywords=("water", "river", "puddle", "rain"),
+         regions=(W, C), effects=("rain",),
+         motion="sheets of rain falling, swollen streams flowing fast"),
+    _Spec(key="landslide", scene="landslide",
+         names={"en": "Landslide", "ko": "산사태", "fr": "Glissement de terrain",
+                "es": "Deslizamiento de tierra", "zh": "山体滑坡", "ja": "土砂災害"},
+         words={
+             "en": ("landslide", "landslip", "mudslide", "mudflow", "mud flow", "debris flow",
+                    "rockslide", "rockfall", "slope failure"),
+             "ko": ("산사태", "토사", "토사 유출", "사면 붕괴", "토석류", "낙석", "급경사지 붕괴"),
+             "fr": ("glissement de terrain", "glissements de terrain", "coulée de boue",
+                    "coulées de boue", "éboulement", "lave torrentielle", "mouvement de terrain"),
+             "es": ("deslizamiento", "deslizamiento de tierra", "deslizamientos de tierra",
+                    "corrimiento de tierra", "derrumbe", "deslave", "flujo de lodo",
+                    "flujo de detritos", "desprendimiento de rocas", "huaico", "huayco"),
+             "zh": ("山体滑坡", "山體滑坡", "滑坡", "泥石流", "土石流", "地质灾害", "地質災害", "山崩",
+                    "崩塌"),
+             "ja": ("土砂災害", "土砂崩れ", "地すべり", "崖崩れ", "がけ崩れ", "土石流"),
+         },
+         segmenter_keywords=("mud", "debris", "landslide", "soil"),
+         regions=(D, W, C), effects=("rain",),
+         motion="mud and debris sliding down the slope, rain falling"),
+    _Spec(key="drought", scene="drought",
+         names={"en": "Drought", "ko": "가뭄", "fr": "Sécheresse", "es": "Sequía", "zh": "干旱",
+                "ja": "干ばつ"},
+         words={
+             "en": ("drought", "dry spell", "water shortage", "parched"),
+             "ko": ("가뭄", "물 부족", "저수율", "제한급수", "급수 제한"),
+             "fr": ("sécheresse", "pénurie d'eau", "manque d'eau", "déficit hydrique",
+                    "restrictions d'eau"),
+             "es": ("sequía", "escasez de agua", "estiaje", "déficit hídrico"),
+             "zh": ("干旱", "乾旱", "旱灾", "旱災", "旱情"),
+             "ja": ("干ばつ", "渇水", "水不足"),
+         },
+         segmenter_keywords=("cracked earth", "dry ground", "heat haze"),
+         regions=(H, C), effects=("heat_haze",),
+         motion="heat shimmering above cracked earth, dust drifting"),
+    _Spec(key="wildfire", scene="wildfire",
+         names={"en": "Wildfire", "ko": "산불", "fr": "Feu de forêt", "es": "Incendio forestal",
+                "zh": "森林火灾", "ja": "林野火災"},
+         words={
+             "en": ("wildfire", "wildland fire", "forest fire", "bushfire", "bush fire", "brush fire",
+                    "grass fire", "grassfire", "vegetation fire", "fire"),
+             "ko": ("산불", "대형산불", "산림화재", "들불", "화재"),
+             "fr": ("feu de forêt", "feux de forêt", "incendie de forêt", "incendies de forêt",
+                    "feu de végétation", "feux de végétation", "feu de brousse", "feux de brousse",
+                    "incendie"),
+             "es": ("incendio forestal", "incendios forestales", "incendio de vegetación",
+                    "incendio de pastizal", "incendio"),
+             "zh": ("山火", "野火", "森林火灾", "森林火災", "森林火险", "森林火險", "森林草原火险",
+                    "草原火灾", "火灾", "火災", "火险", "火險"),
+             "ja": ("山火事", "林野火災", "森林火災", "火災"),
+         },
+         segmenter_keywords=("fire", "flame", "smoke"),
+         regions=(F, S), effects=("embers",),
+         motion="flames rising and flickering, smoke drifting, embers floating up"),
+    _Spec(key="heavy_snow", scene="heavy_snow",
+         names={"en": "Heavy Snow", "ko": "대설", "fr": "Fortes chutes de neige", "es": "Nevada intensa",
+                "zh": "暴雪", "ja": "大雪"},
+         words={
+             "en": ("heavy snow", "heavy snowfall", "snowstorm", "snow storm", "blizzard",
+                    "winter storm", "snowfall", "snow", "snow squall", "lake effect snow"),
+             "ko": ("대설", "폭설", "많은 눈", "눈보라", "강설", "적설", "눈이 많이", "눈이 내리"),
+             "fr": ("tempête de neige", "tempêtes de neige", "fortes chutes de neige",
+                    "chutes de neige", "neige", "neige abondante", "neige-verglas", "blizzard"),
+             "es": ("nevada", "nevadas intensas", "fuertes nevadas", "nieve", "tormenta de nieve",
+                    "temporal de nieve", "ventisca"),
+             "zh": ("暴雪", "大雪", "降雪", "雪灾", "雪災", "暴风雪", "暴風雪", "积雪", "積雪"),
+             "ja": ("大雪", "豪雪", "暴風雪", "降雪", "吹雪"),
+         },
+         segmenter_keywords=("snow", "snowfall", "sky"),
+         regions=(C,), effects=("snowfall",),
+         motion="snow falling at several depths, clouds drifting"),
+    _Spec(key="typhoon", scene="typhoon",
+         names={"en": "Typhoon", "ko": "태풍", "fr": "Typhon", "es": "Tifón", "zh": "台风",
+                "ja": "台風"},
+         words={
+             "en": ("typhoon", "super typhoon", "hurricane", "tropical storm", "tropical cyclone",
+                    "tropical depression", "cyclone"),
+             "ko": ("태풍", "열대폭풍", "열대저압부"),
+             "fr": ("typhon", "ouragan", "cyclone", "cyclone tropical", "tempête tropicale",
+                    "dépression tropicale"),
+             "es": ("huracán", "tifón", "ciclón", "ciclón tropical", "tormenta tropical",
+                    "depresión tropical"),
+             "zh": ("台风", "颱風", "颱风", "台風", "超强台风", "热带风暴", "熱帶風暴", "强热带风暴",
+                    "热带气旋", "熱帶氣旋", "飓风", "颶風"),
+             "ja": ("台風", "熱帯低気圧", "ハリケーン"),
+         },
+         segmenter_keywords=("sea", "waves", "trees", "rain", "clouds"),
+         regions=(W, V, C), effects=("rain", "wind"),
+         motion="wind-driven rain, trees swaying, rough sea, racing clouds"),
+    _Spec(key="earthquake", scene="earthquake",
+         names={"en": "Earthquake", "ko": "지진", "fr": "Séisme", "es": "Terremoto", "zh": "地震",
+                "ja": "地震"},
+         words={
+             "en": ("earthquake", "quake", "seismic", "tremor", "aftershock"),
+             "ko": ("지진", "여진", "지진동"),
+             "fr": ("séisme", "tremblement de terre", "tremblements de terre", "secousse sismique",
+                    "sismique"),
+             "es": ("terremoto", "sismo", "temblor", "movimiento telúrico", "sísmico", "sísmica"),
+             "zh": ("地震", "余震", "餘震", "强震", "強震"),
+             "ja": ("地震", "余震", "緊急地震速報"),
+         },
+         segmenter_keywords=("dust", "smoke", "rubble"),
+         regions=(U,), effects=("shake",),
+         motion="the ground shaking, dust rising from collapsed walls"),
+    _Spec(key="tsunami", scene="coastal",
+         names={"en": "Tsunami", "ko": "지진해일", "fr": "Tsunami", "es": "Tsunami", "zh": "海啸",
+                "ja": "津波"},
+         words={
+             "en": ("tsunami", "tidal wave"),
+             "ko": ("지진해일", "쓰나미", "해일"),
+             "fr": ("tsunami", "raz-de-marée"),
+             "es": ("tsunami", "maremoto"),
+             "zh": ("海啸", "海嘯"),
+             "ja": ("津波", "大津波"),
+         },
+         segmenter_keywords=("sea", "wave", "water"),
+         regions=(W, C), effects=(),
+         motion="a surge of sea water rushing ashore"),
+    _Spec(key="storm_surge", scene="coastal",
+         names={"en": "Storm Surge", "ko": "폭풍해일", "fr": "Onde de tempête", "es": "Marejada ciclónica",
+                "zh": "风暴潮", "ja": "高潮"},
+         words={
+             "en": ("storm surge", "storm tide", "coastal flood", "coastal flooding"),
+             "ko": ("폭풍해일", "해일", "해안 침수"),
+             "fr": ("onde de tempête", "marée de tempête", "submersion marine", "vagues-submersion",
+                    "surcote"),
+             "es": ("marejada ciclónica", "marea de tormenta", "inundación costera",
+                    "inundaciones costeras"),
+             "zh": ("风暴潮", "風暴潮", "风暴增水"),
+             "ja": ("高潮",),
+         },
+         segmenter_keywords=("sea", "wave", "water"),
+         regions=(W, C, V), effects=("rain", "wind"),
+         motion="sea water surging over the sea wall, wind-driven rain"),
+    _Spec(key="high_seas", scene="coastal",
+         names={"en": "High Seas", "ko": "풍랑", "fr": "Mer forte", "es": "Oleaje fuerte", "zh": "海浪",
+                "ja": "波浪"},
+         words={
+             "en": ("high seas", "high waves", "rough sea", "rough seas", "gale at sea", "heavy swell",
+                    "high surf", "hazardous seas", "dangerous waves"),
+             "ko": ("풍랑", "높은 파도", "높은 물결", "너울"),
+             "fr": ("mer forte", "grosse mer", "mer agitée", "mer très agitée", "fortes vagues",
+                    "forte houle", "grosse houle"),
+             "es": ("oleaje", "oleaje fuerte", "fuerte oleaje", "mar de fondo", "mar gruesa",
+                    "marejada"),
+             "zh": ("海浪", "巨浪", "狂浪", "大浪", "海上大风", "海上大風"),
+             "ja": ("波浪", "高波"),
+         },
+         segmenter_keywords=("sea", "wave", "water"),
+         regions=(W, C), effects=("wind",),
+         motion="tall waves rolling toward the shore, spray blowing"),
+    _Spec(key="strong_wind", scene="typhoon",
+         names={"en": "Strong Wind", "ko": "강풍", "fr": "Vents violents", "es": "Vientos fuertes",
+                "zh": "大风", "ja": "強風"},
+         words={
+             "en": ("strong wind", "high wind", "extreme wind", "damaging wind", "gale", "windstorm",
+                    "wind advisory", "wind warning"),
+             "ko": ("강풍", "돌풍", "강한 바람"),
+             "fr": ("vents violents", "vent violent", "vents forts", "vent fort", "fortes rafales",
+                    "rafales", "coup de vent", "tempête"),
+             "es": ("vientos fuertes", "viento fuerte", "fuertes vientos", "rachas", "vendaval",
+                    "temporal de viento", "ventarrón"),
+             "zh": ("大风", "大風", "强风", "強風", "狂风", "狂風", "阵风", "陣風", "雷雨大风", "雷雨大風"),
+             "ja": ("強風", "暴風", "突風"),
+         },
+         segmenter_keywords=("trees", "clouds"),
+         regions=(V, C), effects=("wind",),
+         motion="trees bending and swaying, clouds racing"),
+    _Spec(key="cold_wave", scene="heavy_snow",
+         names={"en": "Cold Wave", "ko": "한파", "fr": "Vague de froid", "es": "Ola de frío", "zh": "寒潮",
+                "ja": "寒波"},
+         words={
+             "en": ("cold wave", "extreme cold", "cold snap", "freeze", "hard freeze", "frost",
+                    "wind chill", "arctic outflow"),
+             "ko": ("한파", "강추위", "추위", "동파", "결빙"),
+             "fr": ("vague de froid", "grand froid", "froid extrême", "froid intense", "gelées",
+                    "verglas"),
+             "es": ("ola de frío", "frío extremo", "helada", "frente frío", "bajas temperaturas"),
+             "zh": ("寒潮", "寒流", "低温", "低溫", "霜冻", "霜凍", "冰冻", "冰凍", "道路结冰", "道路結冰"),
+             "ja": ("寒波", "低温", "凍結"),
+         },
+         segmenter_keywords=("ice", "snow", "frost"),
+         regions=(C,), effects=("snowfall",),
+         motion="fine snow drifting through frozen air"),
+    _Spec(key="heat_wave", scene="drought",
+         names={"en": "Heat Wave", "ko": "폭염", "fr": "Canicule", "es": "Ola de calor", "zh": "高温",
+                "ja": "猛暑"},
+         words={
+             "en": ("heat wave", "heatwave", "extreme heat", "excessive heat", "hot weather",
+                    "heat advisory", "heat warning", "heat alert", "heat stress", "high temperature",
+                    "canicule"),
+             "ko": ("폭염", "무더위", "고온", "열대야"),
+             "fr": ("canicule", "épisode caniculaire", "vague de chaleur", "vagues de chaleur",
+                    "forte chaleur", "fortes chaleurs", "chaleur extrême", "températures élevées",
+                    "chaleur"),
+             "es": ("ola de calor", "olas de calor", "calor extremo", "altas temperaturas",
+                    "golpe de calor", "calor"),
+             "zh": ("高温", "高溫", "酷热", "酷熱", "热浪", "熱浪", "炎热", "炎熱"),
+             "ja": ("猛暑", "酷暑", "熱中症", "熱波"),
+         },
+         segmenter_keywords=("heat haze", "sun"),
+         regions=(H,), effects=("heat_haze",),
+         motion="heat shimmer rising from the ground under a blazing sun"),
+    _Spec(key="yellow_dust", scene="drought",
+         names={"en": "Yellow Dust", "ko": "황사", "fr": "Tempête de sable", "es": "Tormenta de polvo",
+                "zh": "沙尘暴", "ja": "黄砂"},
+         words={
+             "en": ("yellow dust", "asian dust", "dust storm", "sandstorm", "sand storm",
+                    "blowing dust", "haboob", "fine dust"),
+             "ko": ("황사", "미세먼지", "초미세먼지"),
+             "fr": ("tempête de sable", "tempête de poussière", "vent de sable", "brume sèche",
+                    "particules fines"),
+             "es": ("tormenta de arena", "tormenta de polvo", "polvo en suspensión", "calima",
+                    "polvo amarillo"),
+             "zh": ("沙尘暴", "沙塵暴", "沙尘", "沙塵", "扬沙", "揚沙", "浮尘", "浮塵", "黄沙", "黃沙",
+                    "雾霾", "霧霾"),
+             "ja": ("黄砂", "砂塵嵐"),
+         },
+         segmenter_keywords=("dust", "haze"),
+         regions=(U,), effects=("dust_haze",),
+         motion="yellow dust haze drifting across the town"),
+    _Spec(key="dry_weather", scene="drought",
+         names={"en": "Dry Weather", "ko": "건조", "fr": "Temps sec", "es": "Tiempo seco", "zh": "干燥",
+                "ja": "乾燥"},
+         words={
+             "en": ("dry weather", "fire weather", "red flag", "low humidity"),
+             "ko": ("건조",),
+             "fr": ("temps sec", "air sec", "faible humidité", "risque d'incendie"),
+             "es": ("tiempo seco", "ambiente seco", "baja humedad", "riesgo de incendio",
+                    "peligro de incendio"),
+             "zh": ("干燥", "乾燥", "天气干燥", "天氣乾燥"),
+             "ja": ("乾燥",),
+         },
+         segmenter_keywords=("dry grass", "dust"),
+         regions=(H, U), effects=("heat_haze",),
+         motion="dry grass and dust stirring in a warm wind"),
 ]
+
+_ORDER = {spec.key: i for i, spec in enumerate(_SPECS)}
+
+
+# ------------------------------------------------------------------------------------- event codes
+@dataclass(frozen=True)
+class EventCode:
+    """One event code of one scheme and what cinealert makes of it.
+
+    ``disaster`` is the disaster key, or None: then ``non_visual`` says whether the code is a real
+    alert type without a picture (an air raid) or just unspecific (a "special weather statement":
+    read the alert's text instead). ``confirmed`` is False where the code could not be checked
+    against a published list (see the comments of the tables).
+    """
+    scheme: str
+    code: str
+    label: str
+    disaster: str | None
+    level: str | None
+    non_visual: bool = False
+    confirmed: bool = True
+
+
+_NV = "-"   # marks a non-visual code in the tables below
+
+
+def _table(scheme: str, rows: list[tuple], confirmed: bool = True) -> list[EventCode]:
+    out = []
+    for code, disaster, level, label in rows:
+        nv = disaster == _NV
+        out.append(EventCode(scheme, code, label, None if nv else disaster, level, nv, confirmed))
+    return out
+
+
+# Korean TTA codes (eventCode valueName "TTAS.KO-07.0046/R5 재난 종류 코드"). The standard itself was
+# not available; these rows come from the code list and the sample alerts of the Korean integrated
+# alert system prototype in the public repository comkeen/KIEAS (its DisasterEventType enumeration
+# and its CAP example database of 2015 KMA warnings). That list reuses most US SAME codes and adds
+# Korean ones. Where its samples and its enumeration disagree, the samples were followed:
+# * HWA/HWW are 강풍주의보/강풍경보 (strong wind) in the samples; the enumeration names HUW 강풍경보,
+#   which clashes with HUA 태풍주의보 and with SAME HUW (hurricane), so HUW is read as a typhoon.
+# * WWW (풍랑, high seas) and HAW (건조, dry weather) are used for both the 주의보 and the 경보 in
+#   the samples, so their level is left to the alert's text.
+_TTA = _table("tta", [
+    ("AL1", _NV, "warning", "민방공 공습경보 (civil defence: air raid warning)"),
+    ("AL2", _NV, "warning", "민방공 경계경보 (civil defence: air raid alert)"),
+    ("CLR", _NV, None, "민방공 경보해제 (civil defence: all clear)"),
+    ("HRA", "heavy_rain", "advisory", "호우주의보 (heavy rain advisory)"),
+    ("HRW", "heavy_rain", "warning", "호우경보 (heavy rain warning)"),
+    ("SSA", "storm_surge", "advisory", "폭풍해일주의보 (storm surge advisory)"),
+    ("SSW", "storm_surge", "warning", "폭풍해일경보 (storm surge warning)"),
+    ("YSW", "yellow_dust", "warning", "황사경보 (yellow dust warning)"),
+    ("CWA", "cold_wave", "advisory", "한파주의보 (cold wave advisory)"),
+    ("CWW", "cold_wave", "warning", "한파경보 (cold wave warning)"),
+    ("WWW", "high_seas", None, "풍랑주의보/풍랑경보 (high seas advisory or warning)"),
+    ("HAW", "dry_weather", None, "건조주의보/건조경보 (dry weather advisory or warning)"),
+    ("MFW", "wildfire", "warning", "산불경보 (wildfire warning)"),
+    ("HWA", "strong_wind", "advisory", "강풍주의보 (strong wind advisory)"),
+    ("HWW", "strong_wind", "warning", "강풍경보 (strong wind warning)"),
+    ("HUA", "typhoon", "advisory", "태풍주의보 (typhoon advisory)"),
+    ("HLS", "typhoon", None, "태풍정보 (typhoon information)"),
+    ("TRA", "typhoon", "advisory", "열대폭풍(태풍)주의보 (tropical storm advisory)"),
+    ("TRW", "typhoon", "warning", "열대폭풍(태풍)경보 (tropical storm warning)"),
+    ("AVA", "landslide", "advisory", "산사태주의보 (landslide advisory)"),
+    ("AVW", "landslide", "warning", "산사태경보 (landslide warning)"),
+    ("BZW", "heavy_snow", "warning", "폭풍설경보 (blizzard warning)"),
+    ("WSA", "heavy_snow", "advisory", "눈폭풍주의보 (winter storm advisory)"),
+    ("WSW", "heavy_snow", "warning", "눈폭풍경보 (winter storm warning)"),
+    ("CFA", "storm_surge", "advisory", "해안침수주의보 (coastal flood advisory)"),
+    ("CFW", "storm_surge", "warning", "해안침수경보 (coastal flood warning)"),
+    ("DSW", "yellow_dust", "warning", "모래폭풍경보 (dust storm warning)"),
+    ("EQW", "earthquake", "warning", "지진경보 (earthquake warning)"),
+    ("FRW", "wildfire", "warning", "화재경보 (fire warning)"),
+    ("FFA", "flood", "advisory", "긴급홍수주의보 (flash flood advisory)"),
+    ("FFW", "flood", "warning", "긴급홍수경보 (flash flood warning)"),
+    ("FFS", "flood", None, "긴급홍수상황 (flash flood situation)"),
+    ("FLA", "flood", "advisory", "홍수주의보 (flood advisory)"),
+    ("FLW", "flood", "warning", "홍수경보 (flood warning)"),
+    ("FLS", "flood", None, "홍수상황 (flood situation)"),
+    ("SVA", "heavy_rain", "advisory", "뇌우주의보 (thunderstorm advisory)"),
+    ("SVR", "heavy_rain", "warning", "뇌우경보 (thunderstorm warning)"),
+    ("SVS", None, "warning", "악기상경보 (severe weather warning)"),
+    ("SPS", None, None, "특이기상정보 (special weather information)"),
+    ("SMW", "high_seas", "warning", "특수해양경보 (special marine warning)"),
+    ("TSA", "tsunami", "advisory", "지진해일주의보 (tsunami advisory)"),
+    ("TSW", "tsunami", "warning", "지진해일경보 (tsunami warning)"),
+    ("TOA", _NV, "advisory", "토네이도주의보 (tornado advisory)"),
+    ("TOR", _NV, "warning", "토네이도경보 (tornado warning)"),
+    ("VOW", _NV, "warning", "화산경보 (volcano warning)"),
+    ("RTW", _NV, None, "교통통제 (road closure)"),
+    ("EAN", _NV, None, "국가비상상황발생 (national emergency)"),
+    ("EAT", _NV, None, "국가비상상황종료 (end of national emergency)"),
+    ("NIC", _NV, None, "중앙재난안전대책본부 (central disaster headquarters notice)"),
+    ("NPT", _NV, None, "전국적주기테스트 (national periodic test)"),
+    ("RMT", _NV, None, "전국적월별의무테스트 (required monthly test)"),
+    ("RWT", _NV, None, "전국적주간별의무테스트 (required weekly test)"),
+    ("STT", _NV, None, "특수수신기테스트 (special receiver test)"),
+    ("ADR", _NV, None, "행정메시지 (administrative message)"),
+    ("CAE", _NV, "warning", "어린이유괴긴급상황 (child abduction emergency)"),
+    ("CDW", _NV, "warning", "시민위험상황경보 (civil danger warning)"),
+    ("CEM", _NV, "warning", "시민응급상황메시지 (civil emergency message)"),
+    ("EVI", _NV, "warning", "즉시대피 (evacuate immediately)"),
+    ("HMW", _NV, "warning", "위험물질경보 (hazardous materials warning)"),
+    ("LEW", _NV, "warning", "법집행경고 (law enforcement warning)"),
+    ("LAE", _NV, "warning", "지역긴급상황 (local area emergency)"),
+    ("NMN", _NV, None, "통신메시지알림 (network message notification)"),
+    ("TOE", _NV, "warning", "119전화불통응급상황 (emergency telephone outage)"),
+    ("NUW", _NV, "warning", "핵발전소관련경보 (nuclear power plant warning)"),
+    ("DMO", _NV, None, "연습/시연경보 (practice or demonstration)"),
+    ("RHW", _NV, "warning", "방사능위험경보 (radiological hazard warning)"),
+    ("SPW", _NV, "warning", "안전한장소로피난경보 (shelter in place warning)"),
+]) + _table("tta", [
+    # Not confirmed: absent from the KIEAS list, kept for the *A = 주의보 / *W = 경보 pattern that the
+    # confirmed codes follow (and because earlier versions of this table used them).
+    ("HSA", "heavy_snow", "advisory", "대설주의보 (heavy snow advisory)"),
+    # KIEAS names HSW 대설주의보 and HAS 대설경보, against the A/W pattern of every other pair;
+    # both are read as heavy snow, HSW at the level its W suffix suggests.
+    ("HSW", "heavy_snow", "warning", "대설경보 (heavy snow warning)"),
+    ("HAS", "heavy_snow", "warning", "대설경보 (heavy snow warning)"),
+    ("MFA", "wildfire", "advisory", "산불주의보 (wildfire advisory)"),
+    ("YSA", "yellow_dust", "advisory", "황사주의보 (yellow dust advisory)"),
+    ("YDA", "yellow_dust", "advisory", "황사주의보 (yellow dust advisory)"),
+    ("YDW", "yellow_dust", "warning", "황사경보 (yellow dust warning)"),
+    ("TYA", "typhoon", "advisory", "태풍주의보 (typhoon advisory)"),
+    ("TYW", "typhoon", "warning", "태풍경보 (typhoon warning)"),
+    ("HUW", "typhoon", "warning", "태풍경보 (typhoon warning)"),
+    ("HTA", "heat_wave", "advisory", "폭염주의보 (heat wave advisory)"),
+    ("HTW", "heat_wave", "warning", "폭염경보 (heat wave warning)"),
+    ("WIA", "strong_wind", "advisory", "강풍주의보 (strong wind advisory)"),
+    ("WIW", "strong_wind", "warning", "강풍경보 (strong wind warning)"),
+    ("DWA", "dry_weather", "advisory", "건조주의보 (dry weather advisory)"),
+    ("DWW", "dry_weather", "warning", "건조경보 (dry weather warning)"),
+    ("EQA", "earthquake", "advisory", "지진주의보 (earthquake advisory)"),
+    ("DRW", "drought", "warning", "가뭄경보 (drought warning)"),
+], confirmed=False)
+
+# US EAS/SAME event codes (47 CFR 11.31 and NOAA Weather Radio; eventCode valueName "SAME").
+_SAME = _table("same", [
+    ("BZW", "heavy_snow", "warning", "blizzard warning"),
+    ("CFA", "storm_surge", "watch", "coastal flood watch"),
+    ("CFW", "storm_surge", "warning", "coastal flood warning"),
+    ("DSW", "yellow_dust", "warning", "dust storm warning"),
+    ("EQW", "earthquake", "warning", "earthquake warning"),
+    ("EWW", "strong_wind", "warning", "extreme wind warning"),
+    ("FFA", "flood", "watch", "flash flood watch"),
+    ("FFW", "flood", "warning", "flash flood warning"),
+    ("FFS", "flood", "advisory", "flash flood statement"),
+    ("FLA", "flood", "watch", "flood watch"),
+    ("FLW", "flood", "warning", "flood warning"),
+    ("FLS", "flood", "advisory", "flood statement"),
+    ("DBA", "flood", "watch", "dam watch"),
+    ("DBW", "flood", "warning", "dam break warning"),
+    ("FRW", "wildfire", "warning", "fire warning"),
+    ("WFA", "wildfire", "watch", "wild fire watch"),
+    ("WFW", "wildfire", "warning", "wild fire warning"),
+    ("IFW", "wildfire", "warning", "industrial fire warning"),
+    ("HWA", "strong_wind", "watch", "high wind watch"),
+    ("HWW", "strong_wind", "warning", "high wind warning"),
+    ("HUA", "typhoon", "watch", "hurricane watch"),
+    ("HUW", "typhoon", "warning", "hurricane warning"),
+    ("HLS", "typhoon", "advisory", "hurricane statement"),
+    ("TRA", "typhoon", "watch", "tropical storm watch"),
+    ("TRW", "typhoon", "warning", "tropical storm warning"),
+    ("SSA", "storm_surge", "watch", "storm surge watch"),
+    ("SSW", "storm_surge", "warning", "storm surge warning"),
+    ("SMW", "high_seas", "warning", "special marine warning"),
+    ("SVA", "heavy_rain", "watch", "severe thunderstorm watch"),
+    ("SVR", "heavy_rain", "warning", "severe thunderstorm warning"),
+    ("SVS", None, "advisory", "severe weather statement"),
+    ("SPS", None, "advisory", "special weather statement"),
+    ("TSA", "tsunami", "watch", "tsunami watch"),
+    ("TSW", "tsunami", "warning", "tsunami warning"),
+    ("WSA", "heavy_snow", "watch", "winter storm watch"),
+    ("WSW", "heavy_snow", "warning", "winter storm warning"),
+    ("SQW", "heavy_snow", "warning", "snow squall warning"),
+    ("TOA", _NV, "watch", "tornado watch"),
+    ("TOR", _NV, "warning", "tornado warning"),
+    ("AVA", _NV, "watch", "avalanche watch"),
+    ("AVW", _NV, "warning", "avalanche warning"),
+    ("VOW", _NV, "warning", "volcano warning"),
+    ("ADR", _NV, None, "administrative message"),
+    ("BHW", _NV, "warning", "biological hazard warning"),
+    ("BLU", _NV, "warning", "blue alert"),
+    ("BWW", _NV, "warning", "boil water warning"),
+    ("CAE", _NV, "warning", "child abduction emergency"),
+    ("CDW", _NV, "warning", "civil danger warning"),
+    ("CEM", _NV, "warning", "civil emergency message"),
+    ("CHW", _NV, "warning", "chemical hazard warning"),
+    ("CWW", _NV, "warning", "contaminated water warning"),
+    ("DEW", _NV, "warning", "contagious disease warning"),
+    ("DMO", _NV, None, "practice/demo warning"),
+    ("EAN", _NV, None, "emergency action notification"),
+    ("EAT", _NV, None, "emergency action termination"),
+    ("EVA", _NV, "watch", "evacuation watch"),
+    ("EVI", _NV, "warning", "evacuation immediate"),
+    ("FCW", _NV, "warning", "food contamination warning"),
+    ("HMW", _NV, "warning", "hazardous materials warning"),
+    ("IBW", _NV, "warning", "iceberg warning"),
+    ("LAE", _NV, "warning", "local area emergency"),
+    ("LEW", _NV, "warning", "law enforcement warning"),
+    ("MEP", _NV, "warning", "missing and endangered persons"),
+    ("NIC", _NV, None, "national information center"),
+    ("NMN", _NV, None, "network message notification"),
+    ("NPT", _NV, None, "national periodic test"),
+    ("NUW", _NV, "warning", "nuclear power plant warning"),
+    ("POS", _NV, "advisory", "power outage advisory"),
+    ("RHW", _NV, "warning", "radiological hazard warning"),
+    ("RMT", _NV, None, "required monthly test"),
+    ("RWT", _NV, None, "required weekly test"),
+    ("SPW", _NV, "warning", "shelter in place warning"),
+    ("TOE", _NV, "warning", "911 telephone outage emergency"),
+]) + _table("same", [
+    # Not confirmed: NOAA Weather Radio codes seen only in a third-party list, or newer NWS heat and
+    # cold product codes.
+    ("EHA", "heat_wave", "watch", "excessive/extreme heat watch"),
+    ("EHW", "heat_wave", "warning", "excessive/extreme heat warning"),
+    ("ECA", "cold_wave", "watch", "extreme cold watch"),
+    ("ECW", "cold_wave", "warning", "extreme cold warning"),
+    ("WCW", "cold_wave", "warning", "wind chill warning"),
+    ("ISW", "cold_wave", "warning", "ice storm warning"),
+    ("LSW", "heavy_snow", "warning", "lake effect snow warning"),
+], confirmed=False)
+
+# NWS product codes carried under valueName "NationalWeatherService" where they are not SAME codes
+# (VTEC phenomenon + significance: W warning, A watch, Y advisory). Not confirmed, except FWW (the
+# red flag warning, named so in NWS alert feeds).
+_NWS = _table("nws", [
+    ("FWW", "dry_weather", "warning", "red flag warning"),
+], confirmed=True) + _table("nws", [
+    ("FWA", "dry_weather", "watch", "fire weather watch"),
+    ("WIY", "strong_wind", "advisory", "wind advisory"),
+    ("LWY", "strong_wind", "advisory", "lake wind advisory"),
+    ("HTY", "heat_wave", "advisory", "heat advisory"),
+    ("WWY", "heavy_snow", "advisory", "winter weather advisory"),
+    ("FAY", "flood", "advisory", "flood advisory"),
+    ("FAA", "flood", "watch", "flood watch"),
+    ("FAW", "flood", "warning", "flood warning"),
+    ("CFY", "storm_surge", "advisory", "coastal flood advisory"),
+    ("FZA", "cold_wave", "watch", "freeze watch"),
+    ("FZW", "cold_wave", "warning", "freeze warning"),
+    ("FRY", "cold_wave", "advisory", "frost advisory"),
+    ("WCY", "cold_wave", "advisory", "wind chill advisory"),
+    ("SCY", "high_seas", "advisory", "small craft advisory"),
+    ("GLA", "high_seas", "watch", "gale watch"),
+    ("GLW", "high_seas", "warning", "gale warning"),
+    ("SRW", "high_seas", "warning", "storm warning (marine)"),
+    ("HFW", "high_seas", "warning", "hurricane force wind warning"),
+    ("SUY", "high_seas", "advisory", "high surf advisory"),
+    ("SUW", "high_seas", "warning", "high surf warning"),
+    ("DUY", "yellow_dust", "advisory", "blowing dust advisory"),
+    ("FGY", _NV, "advisory", "dense fog advisory"),
+], confirmed=False)
+
+# Canadian CAP-CP event codes (valueName "profile:CAP-CP:Event:0.4"). Confirmed: the codes below seen
+# in public NAAD relay code that maps them to SAME codes. CAP-CP codes carry no level.
+_CAPCP = _table("capcp", [
+    ("wildFire", "wildfire", None, "wildfire"),
+    ("forestFire", "wildfire", None, "forest fire"),
+    ("urbanFire", "wildfire", None, "urban fire"),
+    ("industryFire", "wildfire", None, "industrial fire"),
+    ("stormSurge", "storm_surge", None, "storm surge"),
+    ("flashFlood", "flood", None, "flash flood"),
+    ("damOverflow", "flood", None, "dam overflow"),
+    ("earthquake", "earthquake", None, "earthquake"),
+    ("landslide", "landslide", None, "landslide"),
+    ("tsunami", "tsunami", None, "tsunami"),
+    ("hurricane", "typhoon", None, "hurricane"),
+    ("thunderstorm", "heavy_rain", None, "thunderstorm"),
+    ("tornado", _NV, None, "tornado"),
+    ("civilEmerg", _NV, None, "civil emergency"),
+    ("terrorism", _NV, None, "terrorism"),
+    ("animalDang", _NV, None, "dangerous animal"),
+    ("magnetStorm", _NV, None, "geomagnetic storm"),
+    ("meteor", _NV, None, "meteor"),
+    ("lahar", _NV, None, "lahar"),
+    ("pyroclasticS", _NV, None, "pyroclastic surge"),
+    ("pyroclasticF", _NV, None, "pyroclastic flow"),
+    ("volcanicAsh", _NV, None, "volcanic ash"),
+    ("chemical", _NV, None, "chemical hazard"),
+    ("biological", _NV, None, "biological hazard"),
+    ("radiological", _NV, None, "radiological hazard"),
+    ("explosives", _NV, None, "explosives"),
+    ("fallObject", _NV, None, "falling object"),
+    ("drinkingWate", _NV, None, "drinking water"),
+    ("amber", _NV, None, "child abduction (Amber alert)"),
+    ("911Service", _NV, None, "911 service outage"),
+    ("testMessage", _NV, None, "test message"),
+    ("weather", None, None, "weather (unspecified)"),
+    ("other", None, None, "other"),
+]) + _table("capcp", [
+    # Not confirmed: further weather codes of the CAP-CP event list, written from memory.
+    ("rainfall", "heavy_rain", None, "rainfall"),
+    ("snowfall", "heavy_snow", None, "snowfall"),
+    ("blizzard", "heavy_snow", None, "blizzard"),
+    ("blowingSnow", "heavy_snow", None, "blowing snow"),
+    ("winterStorm", "heavy_snow", None, "winter storm"),
+    ("flood", "flood", None, "flood"),
+    ("highWater", "flood", None, "high water"),
+    ("heat", "heat_wave", None, "heat"),
+    ("coldWave", "cold_wave", None, "cold wave"),
+    ("arcticOutflow", "cold_wave", None, "arctic outflow"),
+    ("frost", "cold_wave", None, "frost"),
+    ("freezingRain", "cold_wave", None, "freezing rain"),
+    ("wind", "strong_wind", None, "wind"),
+    ("dustStorm", "yellow_dust", None, "dust storm"),
+    ("typhoon", "typhoon", None, "typhoon"),
+    ("grassFire", "wildfire", None, "grass fire"),
+    ("avalanche", _NV, None, "avalanche"),
+    ("hail", _NV, None, "hail"),
+    ("fog", _NV, None, "fog"),
+    ("airQuality", _NV, None, "air quality"),
+], confirmed=False)
+
+# Plain event words used as codes by various CAP senders (and by earlier versions of this table).
+# These are this project's own list, not a standard.
+_CAP = _table("cap", [
+    ("FLOOD", "flood", None, "flood"), ("RESERVOIRDIS", "flood", None, "reservoir discharge"),
+    ("RAIN", "heavy_rain", None, "rain"), ("HVYRAIN", "heavy_rain", None, "heavy rain"),
+    ("THUNDERSTORM", "heavy_rain", None, "thunderstorm"),
+    ("LANDSLIDE", "landslide", None, "landslide"), ("DEBRIS", "landslide", None, "debris flow"),
+    ("DROUGHT", "drought", None, "drought"),
+    ("FIRE", "wildfire", None, "fire"), ("BUSHFIRE", "wildfire", None, "bushfire"),
+    ("WILDFIRE", "wildfire", None, "wildfire"),
+    ("SNOW", "heavy_snow", None, "snow"), ("BLIZZARD", "heavy_snow", None, "blizzard"),
+    ("TYPHOON", "typhoon", None, "typhoon"), ("HURRICANE", "typhoon", None, "hurricane"),
+    ("CYCLONE", "typhoon", None, "cyclone"),
+    ("EQ", "earthquake", None, "earthquake"), ("EARTHQUAKE", "earthquake", None, "earthquake"),
+    ("TSUNAMI", "tsunami", None, "tsunami"),
+    ("SURGE", "storm_surge", None, "storm surge"),
+    ("SEAS", "high_seas", None, "high seas"), ("MWS", "high_seas", None, "marine weather statement"),
+    ("WIND", "strong_wind", None, "wind"), ("GALE", "strong_wind", None, "gale"),
+    ("COLD", "cold_wave", None, "cold"), ("FRZ", "cold_wave", None, "freeze"),
+    ("HEAT", "heat_wave", None, "heat"), ("HEATWAVE", "heat_wave", None, "heat wave"),
+    ("DUST", "yellow_dust", None, "dust"), ("DRY", "dry_weather", None, "dry weather"),
+    ("TORNADO", _NV, None, "tornado"),
+], confirmed=False)
+
+#: Every event code known here, of every scheme.
+EVENT_CODES: tuple[EventCode, ...] = tuple(_TTA + _SAME + _NWS + _CAPCP + _CAP)
+
+# scheme -> folded code -> entry
+_CODE_TABLES: dict[str, dict[str, EventCode]] = {}
+for _entry in EVENT_CODES:
+    _CODE_TABLES.setdefault(_entry.scheme, {}).setdefault(_entry.code.casefold(), _entry)
+# Without a value name, a code that means different things in different schemes is read as the Korean
+# TTA code (this project's home scheme), then SAME, NWS, CAP-CP and the plain words.
+_SCHEME_ORDER = ("tta", "same", "nws", "capcp", "cap")
+
+
+def scheme_of(value_name: str | None) -> str | None:
+    """The code scheme an eventCode ``valueName`` names: ``"tta"``, ``"same"``, ``"nws"``,
+    ``"capcp"``, or None when it is missing or unknown."""
+    if not value_name:
+        return None
+    v = _fold(value_name)
+    if "ttas" in v or "ko-07" in v or "재난" in v:
+        return "tta"
+    if "cap-cp" in v:
+        return "capcp"
+    if re.search(r"(?<![a-z])same(?![a-z])", v):
+        return "same"
+    if "nationalweatherservice" in v.replace(" ", "") or re.search(r"(?<![a-z])nws(?![a-z])", v):
+        return "nws"
+    return None
+
+
+def lookup_code(code: str, value_name: str | None = None) -> EventCode | None:
+    """The table entry of an event code, read in the scheme that ``value_name`` names (then in the
+    others), or None when no table has it."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    folded = code.strip().casefold()
+    scheme = scheme_of(value_name)
+    order = ((scheme,) if scheme else ()) + tuple(s for s in _SCHEME_ORDER if s != scheme)
+    if scheme == "nws":          # NWS alerts put SAME codes under "NationalWeatherService" too
+        order = ("nws", "same") + tuple(s for s in _SCHEME_ORDER if s not in ("nws", "same"))
+    for s in order:
+        entry = _CODE_TABLES.get(s, {}).get(folded)
+        if entry is not None:
+            return entry
+    return None
+
+
+def _codes_for(key: str) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for entry in EVENT_CODES:
+        if entry.disaster == key:
+            seen.setdefault(entry.code.casefold(), entry.code)
+    return tuple(seen.values())
+
+
+# ------------------------------------------------------------------------------------- build types
+def _build(spec: _Spec) -> DisasterType:
+    names = dict(spec.names)
+    words = {lang: tuple(spec.words.get(lang, ())) for lang in LANGUAGES}
+    return DisasterType(
+        key=spec.key, name_en=names["en"], name_ko=names["ko"], scene=spec.scene,
+        codes=_codes_for(spec.key), words=words, segmenter_keywords=spec.segmenter_keywords,
+        regions=spec.regions, effects=spec.effects, motion=spec.motion, names=names)
+
+
+_TYPES = [_build(spec) for spec in _SPECS]
 
 DISASTERS: dict[str, DisasterType] = {d.key: d for d in _TYPES}
 
@@ -157,51 +866,444 @@ DISASTERS: dict[str, DisasterType] = {d.key: d for d in _TYPES}
 PAPER_TYPES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", "earthquake")
 
 _ALIASES = {"snow": "heavy_snow", "heavy-snow": "heavy_snow", "fire": "wildfire", "rain": "heavy_rain",
-            "hurricane": "typhoon", "quake": "earthquake", "heatwave": "heat_wave", "wind": "strong_wind"}
+            "hurricane": "typhoon", "quake": "earthquake", "heatwave": "heat_wave", "wind": "strong_wind",
+            "cyclone": "typhoon", "dust": "yellow_dust", "surge": "storm_surge", "seas": "high_seas",
+            "cold": "cold_wave", "heat": "heat_wave", "dry": "dry_weather"}
+
+
+# ------------------------------------------------------------------------------------- names
+# Category names of the Korean government's disaster-text records (field DST_SE_NM) that have a
+# picture. 화재 (any fire) is pictured as a wildfire, 미세먼지 as yellow dust; see the notes above.
+DISASTER_TEXT_CATEGORIES: dict[str, str] = {
+    "호우": "heavy_rain", "태풍": "typhoon", "대설": "heavy_snow", "한파": "cold_wave",
+    "폭염": "heat_wave", "강풍": "strong_wind", "풍랑": "high_seas", "건조": "dry_weather",
+    "황사": "yellow_dust", "미세먼지": "yellow_dust", "초미세먼지": "yellow_dust", "지진": "earthquake",
+    "지진해일": "tsunami", "폭풍해일": "storm_surge", "산불": "wildfire", "화재": "wildfire",
+    "산사태": "landslide", "홍수": "flood", "가뭄": "drought", "낙뢰": "heavy_rain",
+}
+
+# Real alert kinds without a picture, by name (folded) -> English description. Korean disaster-text
+# categories first, then common names in the other languages.
+_NON_VISUAL_NAMES: dict[str, str] = {
+    # Korean disaster-text categories (DST_SE_NM) and civil-defence names
+    "감염병": "infectious disease", "전염병": "infectious disease", "가축질병": "livestock disease",
+    "ai(조류인플루엔자)": "avian influenza", "조류인플루엔자": "avian influenza",
+    "교통": "traffic", "교통사고": "traffic accident", "교통통제": "road closure",
+    "정전": "power cut", "실종": "missing person", "실종자": "missing person",
+    "실종경보": "missing person", "민방공": "civil defence (air raid)", "민방위": "civil defence",
+    "공습경보": "air raid warning", "민방공공습경보": "air raid warning",
+    "경계경보": "air raid alert", "민방공경계경보": "air raid alert", "테러": "terrorism",
+    "폭발": "explosion", "붕괴": "structural collapse", "수도": "water supply", "단수": "water outage",
+    "통신": "telecom outage", "에너지": "energy supply", "금융": "financial", "환경오염사고":
+    "environmental pollution accident", "화학사고": "chemical accident", "방사능": "radiation",
+    "오존": "ozone", "안개": "fog", "우박": "hail", "다중밀집": "crowd crush",
+}
+
+# Words that reveal a non-visual alert kind in a label or text, per language -> description.
+_NON_VISUAL_WORDS: dict[str, dict[str, str]] = {
+    "en": {"child abduction": "child abduction", "amber alert": "child abduction (Amber alert)",
+           "civil emergency": "civil emergency", "civil danger": "civil danger",
+           "air raid": "air raid", "missile": "missile alert", "missing person": "missing person",
+           "endangered person": "missing person", "blue alert": "blue alert",
+           "law enforcement": "law enforcement warning", "local area emergency": "local area emergency",
+           "telephone outage": "telephone outage", "hazardous materials": "hazardous materials",
+           "chemical hazard": "chemical hazard", "biological hazard": "biological hazard",
+           "radiological hazard": "radiological hazard", "nuclear power plant": "nuclear power plant",
+           "boil water": "boil water", "contaminated water": "contaminated water",
+           "evacuation immediate": "evacuation", "shelter in place": "shelter in place",
+           "power outage": "power cut", "power cut": "power cut", "tornado": "tornado",
+           "waterspout": "waterspout", "avalanche": "avalanche", "volcano": "volcano",
+           "volcanic": "volcano", "test message": "test message", "required weekly test": "test",
+           "required monthly test": "test", "administrative message": "administrative message",
+           "homeland security": "homeland security", "terrorism": "terrorism",
+           "terrorist": "terrorism", "dense fog": "fog", "fog": "fog", "air quality": "air quality",
+           "infectious disease": "infectious disease", "contagious disease": "infectious disease",
+           "pandemic": "infectious disease", "epidemic": "infectious disease", "hail": "hail"},
+    "fr": {"enlèvement d'enfant": "child abduction", "alerte enlèvement": "child abduction",
+           "personne disparue": "missing person", "coupure de courant": "power cut",
+           "panne de courant": "power cut", "tornade": "tornado", "avalanche": "avalanche",
+           "éruption volcanique": "volcano", "brouillard": "fog", "qualité de l'air": "air quality",
+           "épidémie": "infectious disease", "maladie infectieuse": "infectious disease",
+           "matières dangereuses": "hazardous materials", "attentat": "terrorism",
+           "terrorisme": "terrorism", "message de test": "test message", "grêle": "hail"},
+    "es": {"abducción de niño": "child abduction", "secuestro de menor": "child abduction",
+           "alerta amber": "child abduction (Amber alert)", "persona desaparecida": "missing person",
+           "corte de energía": "power cut", "apagón": "power cut", "tornado": "tornado",
+           "avalancha": "avalanche", "erupción volcánica": "volcano", "ceniza volcánica": "volcano",
+           "niebla": "fog", "calidad del aire": "air quality", "epidemia": "infectious disease",
+           "materiales peligrosos": "hazardous materials", "terrorismo": "terrorism",
+           "mensaje de prueba": "test message", "granizo": "hail"},
+    "ko": {"공습": "air raid", "민방공": "civil defence (air raid)", "경계경보": "air raid alert",
+           "감염병": "infectious disease", "전염병": "infectious disease", "가축질병": "livestock disease",
+           "조류인플루엔자": "avian influenza", "정전": "power cut", "실종": "missing person",
+           "교통사고": "traffic accident", "교통통제": "road closure", "테러": "terrorism",
+           "미사일": "missile alert", "토네이도": "tornado", "화산": "volcano", "우박": "hail",
+           "안개": "fog", "오존": "ozone", "유괴": "child abduction"},
+    "zh": {"空袭": "air raid", "空襲": "air raid", "防空警报": "air raid", "防空警報": "air raid",
+           "传染病": "infectious disease", "傳染病": "infectious disease", "疫情": "infectious disease",
+           "停电": "power cut", "停電": "power cut", "失踪": "missing person", "失蹤": "missing person",
+           "交通事故": "traffic accident", "交通管制": "road closure", "龙卷风": "tornado",
+           "龍捲風": "tornado", "大雾": "fog", "大霧": "fog", "火山": "volcano", "雪崩": "avalanche",
+           "冰雹": "hail", "空气污染": "air quality", "空氣污染": "air quality", "恐怖袭击": "terrorism",
+           "恐怖襲擊": "terrorism"},
+    "ja": {"弾道ミサイル": "missile alert", "竜巻": "tornado", "濃霧": "fog", "噴火": "volcano",
+           "行方不明": "missing person"},
+}
+
+#: Codes and names of real alert kinds that have no visual template -> what they are (in English).
+#: Codes are read as in :func:`lookup_code` without a value name (TTA first), names are folded; use
+#: :func:`non_visual_event` to ask about a code or name read in a given scheme.
+KNOWN_NON_VISUAL: dict[str, str] = {
+    **{e.code: e.label for e in EVENT_CODES if e.non_visual and lookup_code(e.code) is e},
+    **_NON_VISUAL_NAMES,
+    **{_key(w): d for table in _NON_VISUAL_WORDS.values() for w, d in table.items()},
+}
+
+# Name lookup: folded name -> disaster key. Keys, aliases, names in all languages, category names.
+_NAME_INDEX: dict[str, str] = {}
+
+
+def _add_name(name: str, key: str) -> None:
+    _NAME_INDEX.setdefault(_key(name), key)
+    _NAME_INDEX.setdefault(_latin_key(name).replace(" ", "_"), key)
+
+
+for _d in _TYPES:
+    _add_name(_d.key, _d.key)
+    _add_name(_d.key.replace("_", " "), _d.key)
+    for _name in _d.names.values():
+        _add_name(_name, _d.key)
+for _alias, _target in _ALIASES.items():
+    _add_name(_alias, _target)
+for _cat, _target in DISASTER_TEXT_CATEGORIES.items():
+    _add_name(_cat, _target)
+for _d in _TYPES:                       # last: a single word of the tables ("séisme", "颱風")
+    for _lang in LANGUAGES:
+        for _w in _d.words.get(_lang, ()):
+            _NAME_INDEX.setdefault(_key(_w), _d.key)
+
+
+def disaster_for_name(name: str) -> DisasterType | None:
+    """The disaster type called ``name``: a key (``heavy_snow``), an alias (``snow``), a name in any
+    language of the tables (``Inondation``, ``호우``, ``台风``), a Korean disaster-text category
+    (``미세먼지``, ``화재``) or, failing those, one word of the free-text tables (``séisme``,
+    ``颱風``). Case, accents, width and separators do not matter. None for anything else,
+    non-visual kinds (``감염병``) included."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    key = _NAME_INDEX.get(_key(name.strip()))
+    return DISASTERS[key] if key else None
 
 
 def get_disaster(key: str) -> DisasterType:
-    """Return the disaster type called ``key`` (a key, an alias or a Korean/English name)."""
+    """Return the disaster type called ``key`` (a key, an alias, a name or a category; see
+    :func:`disaster_for_name`). Raises :class:`NoVisualTemplate` for a known kind that has no
+    picture (``감염병``, ``tornado``) and :class:`~cinealert.errors.InputError` for anything else."""
     if not isinstance(key, str):
         raise TypeError(f"disaster type must be a string, got {type(key).__name__}.")
-    norm = key.strip().lower().replace(" ", "_")
-    norm = _ALIASES.get(norm, norm)
-    if norm in DISASTERS:
-        return DISASTERS[norm]
-    for d in _TYPES:
-        if key.strip() in (d.name_ko, d.name_en) or key.strip().lower() == d.name_en.lower():
-            return d
+    found = disaster_for_name(key)
+    if found is not None:
+        return found
+    reason = _non_visual_name(key)
+    if reason is not None:
+        raise NoVisualTemplate(_no_template_message(key, reason), event=key, reason=reason)
     raise InputError(
         f"Unknown disaster type {key!r}. Available types: {', '.join(DISASTERS)}."
     )
 
 
-def disaster_for_code(code: str) -> DisasterType | None:
-    """Return the disaster type whose event codes include ``code`` (case-insensitive), or None."""
-    code = code.strip().upper()
-    for d in _TYPES:
-        if code in d.codes:
-            return d
-    return None
+# ------------------------------------------------------------------------------------- matching
+class _Matcher:
+    """Finds the words of a table in text: one regex for Latin-script words (whole words, an optional
+    plural -s/-es, accent- and case-insensitive) and one for Korean/Chinese/Japanese words (anywhere;
+    where a word has a space, as in "하천 범람", the space is optional). Every start position is
+    tried, so a long word is found even where it overlaps a shorter one."""
+
+    def __init__(self, words: dict[str, object]):
+        self.latin: dict[str, object] = {}
+        self.cjk: dict[str, object] = {}
+        spaced: dict[str, str] = {}                 # CJK key -> the folded word, spaces kept
+        for word, value in words.items():
+            if _is_cjk(word):
+                key = _cjk_key(word)
+                if key not in self.cjk:
+                    self.cjk[key] = value
+                    spaced[key] = " ".join(_fold(word).split())
+            else:
+                self.latin.setdefault(_latin_key(word), value)
+        self.latin_re = self._compile([(k, k.split(" ")) for k in self.latin], r"[\s\-]+", latin=True)
+        self.cjk_re = self._compile([(k, spaced[k].split(" ")) for k in self.cjk], r"\s*", latin=False)
+
+    @staticmethod
+    def _compile(entries: list[tuple[str, list[str]]], gap: str, *, latin: bool) -> re.Pattern | None:
+        if not entries:
+            return None
+        entries = sorted(entries, key=lambda e: len(e[0]), reverse=True)
+        body = "|".join(gap.join(re.escape(t) for t in tokens) for _, tokens in entries)
+        if latin:
+            return re.compile(rf"\b(?=({body})(?:e?s)?\b)")
+        return re.compile(f"(?=({body}))")
+
+    def find(self, text: str) -> list[tuple[str, object, int]]:
+        """``(key, value, position)`` of every word found in ``text``."""
+        if not text:
+            return []
+        folded = _fold(text)
+        found: list[tuple[str, object, int]] = []
+        if self.cjk_re is not None and _CJK.search(folded):
+            for m in self.cjk_re.finditer(folded):
+                k = "".join(m.group(1).split())
+                found.append((k, self.cjk[k], m.start()))
+        if self.latin_re is not None:
+            for m in self.latin_re.finditer(_strip_accents(folded)):
+                k = _SEPARATORS.sub(" ", m.group(1))
+                found.append((k, self.latin[k], m.start()))
+        return found
+
+
+_WORDS: dict[str, tuple[int, str]] = {}     # word -> (type order, key)
+for _d in _TYPES:
+    for _lang in LANGUAGES:
+        for _w in _d.words.get(_lang, ()):
+            _WORDS.setdefault(_w, (_ORDER[_d.key], _d.key))
+_DISASTER_MATCHER = _Matcher(_WORDS)
+
+_NV_WORDS: dict[str, str] = {w: d for table in _NON_VISUAL_WORDS.values() for w, d in table.items()}
+_NON_VISUAL_MATCHER = _Matcher(_NV_WORDS)
+_NV_NAME_INDEX: dict[str, str] = {_key(w): d for w, d in _NV_WORDS.items()}
 
 
 def detect_disaster(text: str) -> DisasterType | None:
-    """Find the disaster type that ``text`` (Korean or English) speaks of, or None.
+    """Find the disaster type that ``text`` speaks of, in Korean, English, French, Spanish, Chinese
+    or Japanese, or None.
 
-    Longer, more specific words win over shorter ones ("flash flood" over "flood",
-    "지진해일" over "지진"), so mixed phrases pick the most specific type.
+    Longer, more specific words win over shorter ones ("flash flood" over "flood", "지진해일" over
+    "지진", "雷雨大风" over "雷雨"), so mixed phrases pick the most specific type; a Hangul, Han or
+    kana character counts as two letters. Ties go to the type listed first.
     """
     if not text:
         return None
-    low = text.lower()
-    best: tuple[int, int, DisasterType] | None = None
-    for order, d in enumerate(_TYPES):
-        for w in d.words_en:
-            if re.search(r"(?<![a-z])" + re.escape(w) + r"(?![a-z])", low):
-                cand = (len(w), -order, d)
-                best = cand if best is None or cand[:2] > best[:2] else best
-        for w in d.words_ko:
-            if w in text:
-                cand = (len(w) * 2, -order, d)  # a Korean syllable carries about two Latin letters
-                best = cand if best is None or cand[:2] > best[:2] else best
-    return best[2] if best else None
+    best: tuple[int, int, str] | None = None
+    for word, (order, key), _pos in _DISASTER_MATCHER.find(text):
+        cand = (_weight(word), -order, key)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    return DISASTERS[best[2]] if best else None
+
+
+def detect_non_visual(text: str) -> str | None:
+    """What non-visual alert kind ``text`` names ("child abduction", "air raid", "tornado"...), or
+    None. Ask only after :func:`detect_disaster` found nothing: a flood warning may mention fog."""
+    if not text:
+        return None
+    best: tuple[int, str] | None = None
+    for word, desc, _pos in _NON_VISUAL_MATCHER.find(text):
+        cand = (_weight(word), desc)
+        if best is None or cand[0] > best[0]:
+            best = cand
+    return best[1] if best else None
+
+
+def _non_visual_name(name: str) -> str | None:
+    """The description of a non-visual kind named exactly ``name`` (``감염병``, ``tornado``)."""
+    if not isinstance(name, str) or not name.strip():
+        return None
+    key = _key(name.strip())
+    return _NON_VISUAL_NAMES.get(key) or _NON_VISUAL_NAMES.get(key.replace(" ", "")) \
+        or _NV_NAME_INDEX.get(key)
+
+
+def non_visual_event(value: str, value_name: str | None = None) -> str | None:
+    """What ``value`` is when it is a real alert kind without a picture, else None.
+
+    ``value`` is an event code (read in the scheme ``value_name`` names, see :func:`lookup_code`), a
+    category or event name (``감염병``, ``민방공 공습경보``, ``Child Abduction Emergency``) or a short
+    label that contains one of those names. A code or name with a picture gives None.
+    """
+    if not isinstance(value, str) or not value.strip():
+        return None
+    entry = lookup_code(value, value_name)
+    if entry is not None:
+        return entry.label if entry.non_visual else None
+    if disaster_for_name(value) is not None:
+        return None
+    return _non_visual_name(value) or (None if detect_disaster(value) else detect_non_visual(value))
+
+
+def _no_template_message(event: str, reason: str | None) -> str:
+    shown = " ".join(str(event).split())
+    if len(shown) > 80:
+        shown = shown[:79] + "…"
+    what = f" ({reason})" if reason and _key(reason) != _key(shown) else ""
+    return (f"no visual template for event {shown!r}{what}; "
+            f"known types: {', '.join(DISASTERS)}")
+
+
+def require_visual(event: str, disaster_key: str | None) -> DisasterType:
+    """The disaster type to picture ``event`` with, or a one-line :class:`NoVisualTemplate`.
+
+    ``disaster_key`` is the type a parser settled on (a key, alias or name), or None when it found
+    none; then the error names the event and, where it is a known kind (an air raid, a child
+    abduction), what it is.
+    """
+    if disaster_key:
+        return get_disaster(disaster_key)
+    reason = non_visual_event(event) if isinstance(event, str) else None
+    raise NoVisualTemplate(_no_template_message(event, reason), event=str(event), reason=reason)
+
+
+# ------------------------------------------------------------------------------------- codes
+_SUFFIX_LEVELS = {
+    "tta": {"A": "advisory", "W": "warning"},
+    "same": {"W": "warning", "A": "watch", "S": "advisory", "E": "warning"},
+    "nws": {"W": "warning", "A": "watch", "Y": "advisory", "S": "advisory"},
+    None: {"W": "warning", "Y": "advisory"},
+}
+
+
+def disaster_for_code(code: str, value_name: str | None = None) -> DisasterType | None:
+    """The disaster type of an event code (case-insensitive), or None.
+
+    ``value_name`` is the eventCode's ``valueName``; it picks the scheme where codes clash (TTA CWW
+    is a cold wave warning, SAME CWW a contaminated water warning). Without it the Korean TTA reading
+    wins. A code no table knows is tried as a name (``flood``, ``호우``). Non-visual and unspecific
+    codes give None; ask :func:`non_visual_event` which it was.
+    """
+    if not isinstance(code, str) or not code.strip():
+        return None
+    entry = lookup_code(code, value_name)
+    if entry is not None:
+        return DISASTERS[entry.disaster] if entry.disaster else None
+    return disaster_for_name(code.replace("_", " "))
+
+
+def level_for_code(code: str, value_name: str | None = None) -> str | None:
+    """``"advisory"``, ``"watch"`` or ``"warning"`` for an event code, or None.
+
+    The tables give the level of the codes they know. For others, the last letter is read the way the
+    scheme uses it: TTA A = 주의보 (advisory), W = 경보 (warning); SAME/NWS W = warning, A = watch,
+    Y = advisory, S (statement) = advisory. Without a known scheme only W and Y are read, since A means
+    an advisory in Korea and a watch in the US.
+    """
+    if not isinstance(code, str) or not code.strip():
+        return None
+    entry = lookup_code(code, value_name)
+    if entry is not None:
+        return entry.level
+    c = code.strip()
+    if len(c) == 3 and c.isalpha() and c.isupper():
+        return _SUFFIX_LEVELS.get(scheme_of(value_name), _SUFFIX_LEVELS[None]).get(c[-1])
+    return None
+
+
+# ------------------------------------------------------------------------------------- levels
+# Level words per language, as regex fragments (on folded, accent-free text for Latin scripts), in the
+# order they are tried at a position: qualified forms ("aviso amarillo") before bare ones ("aviso"),
+# so that a qualified form is read whole. A None level reads the words and gives no level.
+#
+# * Korean (KMA): 경보 warning, 주의보 advisory, 예비특보 (preliminary notice) watch. The levels of
+#   the government's emergency texts: 위급재난 and 긴급재난 warning, 안전안내 advisory.
+# * English (NWS style): warning, watch, advisory; a statement is the mildest product, an advisory.
+# * French: avertissement and alerte warning, veille watch, avis advisory; Météo-France vigilance
+#   orange/rouge warning, jaune advisory, verte none.
+# * Spanish: aviso and alerta warning, vigilancia watch, advertencia advisory (as in the NWS Spanish
+#   products); with a colour (AEMET and others) rojo/naranja warning, amarillo advisory, verde none.
+# * Chinese: 预警/預警 and 警报/警報 warning; with the signal colour 蓝色 (blue, grade IV) advisory,
+#   黄色/橙色/红色 (yellow, orange, red) warning - China's own English versions call a yellow
+#   signal a "yellow warning", and this keeps both languages of a bilingual alert on one level.
+#   Taiwan's 特報 (special report, e.g. 豪雨特報) advisory.
+# * Japanese: 特別警報 and 警報 warning, 注意報 advisory.
+_LEVELS_LATIN: list[tuple[str, str | None]] = [
+    (r"warnings?", "warning"), (r"watch(?:es)?", "watch"), (r"advisor(?:y|ies)", "advisory"),
+    (r"statements?", "advisory"),
+    (r"vigilances?[\s\-]+(?:rouge|orange)s?", "warning"), (r"vigilances?[\s\-]+jaunes?", "advisory"),
+    (r"vigilances?[\s\-]+vertes?", None),
+    (r"alertes?[\s\-]+(?:rouge|orange)s?", "warning"), (r"alertes?[\s\-]+jaunes?", "advisory"),
+    (r"alertes?[\s\-]+vertes?", None),
+    (r"(?<!en )alertes?", "warning"), (r"avertissements?", "warning"),
+    (r"(?<!la )veilles?", "watch"), (r"avis", "advisory"),
+    (r"avisos?[\s\-]+(?:rojos?|naranjas?)", "warning"), (r"avisos?[\s\-]+amarillos?", "advisory"),
+    (r"avisos?[\s\-]+verdes?", None),
+    (r"alertas?[\s\-]+(?:rojas?|naranjas?)", "warning"), (r"alertas?[\s\-]+amarillas?", "advisory"),
+    (r"alertas?[\s\-]+verdes?", None),
+    (r"(?<!mantengase )(?<!mantenerse )(?<!permanezca )(?<!estar )(?<!este )alertas?", "warning"),
+    (r"avisos?", "warning"), (r"vigilancias?", "watch"), (r"advertencias?", "advisory"),
+]
+_LEVELS_CJK: list[tuple[str, str | None]] = [
+    ("예비특보", "watch"), ("주의보", "advisory"), ("위급재난", "warning"), ("긴급재난", "warning"),
+    ("안전안내", "advisory"), ("경보", "warning"),
+    ("(?:蓝色|藍色)(?:预警|預警|警报|警報)", "advisory"),
+    ("(?:黄色|黃色|橙色|红色|紅色)(?:预警|預警|警报|警報)", "warning"),
+    ("预警|預警|警报|警報", "warning"), ("特報", "advisory"),
+    ("特別警報", "warning"), ("注意報", "advisory"),
+]
+
+
+def _level_regex(parts: list[tuple[str, str | None]], *, latin: bool) -> tuple[re.Pattern, list]:
+    body = "|".join(f"({frag})" for frag, _ in parts)
+    pattern = rf"\b(?:{body})\b" if latin else body
+    return re.compile(pattern), [level for _, level in parts]
+
+
+_LEVEL_LATIN_RE, _LEVEL_LATIN = _level_regex(_LEVELS_LATIN, latin=True)
+_LEVEL_CJK_RE, _LEVEL_CJK = _level_regex(_LEVELS_CJK, latin=False)
+
+
+def detect_level(text: str) -> str | None:
+    """The alert level that ``text`` names: ``"warning"``, ``"watch"``, ``"advisory"`` or None.
+
+    Korean, English, French, Spanish, Chinese and Japanese level words are read (see the table
+    above). When a text names several, the strongest wins ("watch upgraded to a warning" is a
+    warning).
+    """
+    if not text:
+        return None
+    folded = _fold(text)
+    found: list[str] = []
+    if _CJK.search(folded):
+        for m in _LEVEL_CJK_RE.finditer(folded):
+            level = _LEVEL_CJK[m.lastindex - 1]
+            if level:
+                found.append(level)
+    for m in _LEVEL_LATIN_RE.finditer(_strip_accents(folded)):
+        level = _LEVEL_LATIN[m.lastindex - 1]
+        if level:
+            found.append(level)
+    if not found:
+        return None
+    return max(found, key=lambda lv: _RANK[lv])
+
+
+# ------------------------------------------------------------------------------------- KMA names
+# KMA warning names (기상특보) and the other Korean agencies' warnings of the same form: the hazard,
+# then 주의보 (advisory), 경보 (warning), 예비특보 (preliminary, a watch) or 특보 (either).
+KMA_WARNING_NAMES: dict[str, str] = {
+    "호우": "heavy_rain", "태풍": "typhoon", "대설": "heavy_snow", "한파": "cold_wave",
+    "폭염": "heat_wave", "강풍": "strong_wind", "풍랑": "high_seas", "건조": "dry_weather",
+    "황사": "yellow_dust", "지진해일": "tsunami", "폭풍해일": "storm_surge", "산불": "wildfire",
+    "지진": "earthquake", "홍수": "flood", "산사태": "landslide", "미세먼지": "yellow_dust",
+    "초미세먼지": "yellow_dust", "가뭄": "drought",
+}
+_KMA_SUFFIX = {"주의보": "advisory", "경보": "warning", "예비특보": "watch", "특보": None}
+_KMA_RE = re.compile(
+    "(" + "|".join(sorted(KMA_WARNING_NAMES, key=len, reverse=True)) + ")"
+    + r"\s*(" + "|".join(sorted(_KMA_SUFFIX, key=len, reverse=True)) + ")")
+
+
+def kma_warning(text: str) -> tuple[DisasterType, str | None] | None:
+    """The KMA-style warning that a Korean ``text`` names, as ``(disaster type, level)``, or None.
+
+    ``"호우주의보"`` -> (heavy_rain, "advisory"), ``"대설 경보"`` -> (heavy_snow, "warning"),
+    ``"지진해일경보"`` -> (tsunami, "warning"), ``"강풍 예비특보"`` -> (strong_wind, "watch"),
+    ``"호우특보"`` -> (heavy_rain, None). When a text names several, the strongest level wins, then
+    the first named ("강풍주의보를 강풍경보로 대치" is a strong wind warning).
+    """
+    if not text:
+        return None
+    best: tuple[int, int, str, str | None] | None = None
+    for m in _KMA_RE.finditer(unicodedata.normalize("NFKC", text)):
+        level = _KMA_SUFFIX[m.group(2)]
+        cand = (_RANK.get(level or "", 0), -m.start(), KMA_WARNING_NAMES[m.group(1)], level)
+        if best is None or cand[:2] > best[:2]:
+            best = cand
+    return (DISASTERS[best[2]], best[3]) if best else None

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 
 from cinealert import __version__, registry
-from cinealert.disasters import get_disaster
+from cinealert.disasters import get_disaster, require_visual
 from cinealert.errors import InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
@@ -111,6 +111,11 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     from cinealert.alerts import read_input
     alert = read_input(input_value, lang=opts.lang)
     clock.lap("alert")
+    if not alert.makes_media:
+        return _report_without_media(alert, input_value=input_value, out_dir=Path(out_dir), clock=clock)
+    if not alert.infos:
+        raise InputError(f"the alert {alert.identifier or ''} has no <info> block: nothing to show".replace("  ", " "))
+    require_visual(alert.event or alert.headline, alert.disaster)
 
     # 2. Metadata
     generator = registry.create("prompting", opts.prompting)
@@ -122,7 +127,7 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     result = illustrator.generate(metadata, width=opts.width, height=opts.height, seed=opts.seed)
     clock.lap("image")
 
-    backends = {"alerts": "cap" if alert.source == "cap" else "keyword",
+    backends = {"alerts": alert.source,
                 "prompting": generator.name, "imaging": illustrator.name}
     return _animate_and_deliver(result, alert=alert, metadata=metadata, input_value=input_value,
                                 out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends)
@@ -183,7 +188,8 @@ def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.nd
 def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: str, out_dir: Path,
                          opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None
                          ) -> JobResult:
-    from cinealert.deliver.cap_enrich import enrich_cap
+    from cinealert.deliver.cap_enrich import aea_media, enrich_cap
+    from cinealert.deliver.marks import StatusMark, status_label
     from cinealert.deliver.encode import probe_video, write_json
     from cinealert.deliver.media import MEDIA, MediaSettings, MediaWriter
     from cinealert.evaluate.cinemagraph import loop_seam, max_flashes_per_second, static_leakage
@@ -225,8 +231,12 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     smalls: list[np.ndarray] = []
     settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats)
     progress = _progress(opts.frames, "rendering", opts.progress)
+    label = status_label(alert.status) if alert is not None else None
+    mark = StatusMark(label, w, h) if label else None
     with MediaWriter(out_dir, settings) as writer:
         for frame in renderer.frames():
+            if mark is not None:
+                frame = mark.apply(frame)
             writer.write(frame)
             smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
             progress.update(1)
@@ -254,16 +264,24 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
 
     description = (f"{disaster.name_en} scene" if metadata is None
                    else metadata.scene.rstrip(".")) + ", animated"
-    if alert is not None and alert.raw is not None and alert.source == "cap":
-        media = {k: v for k, v in paths.items() if k in MEDIA}
+    media = {k: v for k, v in paths.items() if k in MEDIA}
+    warnings = list(alert.warnings) if alert is not None else []
+    cap_out = None
+    if alert is not None and alert.raw is not None and alert.source == "cap" and alert.infos:
+        enriched = enrich_cap(alert.raw, media, description=description, info_index=alert.info_index,
+                              label=label)
         alert_xml = out_dir / "alert.xml"
         part = out_dir / "alert.xml.part"
-        part.write_bytes(enrich_cap(alert.raw, media, description=description))
+        part.write_bytes(enriched.xml)
         part.replace(alert_xml)
         paths["alert"] = alert_xml
+        warnings += enriched.notes
+        cap_out = {"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
+                   "problems": enriched.problems, "info_language": alert.language}
     report = {
         "input": input_value,
         "alert": alert.summary() if alert is not None else None,
+        "action": "update" if alert is not None and alert.msg_type == "Update" else "alert",
         "disaster": disaster.key,
         "metadata": metadata.to_dict() if metadata is not None else None,
         "prompt": metadata.to_prompt() if metadata is not None else None,
@@ -282,12 +300,40 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                   "layers": renderer.stats.layers, "image": result.info},
         "motion": plan.info | {"effects": [e["kind"] for e in plan.effects],
                                "shake": plan.shake is not None},
-        "warnings": list(alert.warnings) if alert is not None else [],
+        "status_mark": label,
+        "cap_output": cap_out,
+        "aea_media": aea_media(media, description=description, label=label,
+                               language=alert.language if alert is not None else None),
+        "warnings": warnings,
         "version": __version__,
     }
     write_json(out_dir / "report.json", report)
     paths["report"] = out_dir / "report.json"
     return JobResult(out_dir=out_dir, report=report, paths=paths)
+
+
+def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clock) -> JobResult:
+    """A Cancel, Ack or Error message: no new media, only ``report.json`` saying what the message does.
+
+    Media made earlier for the alert it cancels is left as it is (nothing is deleted)."""
+    from cinealert.deliver.encode import write_json
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    action = {"Cancel": "cancel"}.get(alert.msg_type, "none")
+    report = {
+        "input": input_value,
+        "alert": alert.summary(),
+        "action": action,
+        "cancels": list(alert.references) if alert.msg_type == "Cancel" else [],
+        "disaster": alert.disaster,
+        "media": {},
+        "backends": {"alerts": alert.source},
+        "timings_s": clock.done(),
+        "warnings": list(alert.warnings),
+        "version": __version__,
+    }
+    write_json(out_dir / "report.json", report)
+    return JobResult(out_dir=out_dir, report=report, paths={"report": out_dir / "report.json"})
 
 
 class _NoProgress:

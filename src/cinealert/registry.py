@@ -36,6 +36,7 @@ STAGES = ("alerts", "prompting", "imaging", "segmenter", "depth", "motion", "inp
 
 BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("alerts", "cap", "cinealert.alerts.cap:CapParser"),
+    BackendEntry("alerts", "mois", "cinealert.alerts.mois:MoisParser"),
     BackendEntry("alerts", "keyword", "cinealert.alerts.keyword:KeywordParser"),
     BackendEntry("prompting", "template", "cinealert.prompting.template:TemplateGenerator"),
     BackendEntry("imaging", "procedural", "cinealert.imaging.procedural:ProceduralIllustrator"),

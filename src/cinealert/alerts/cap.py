@@ -1,27 +1,29 @@
-"""A first reader of CAP (Common Alerting Protocol) 1.0, 1.1 and 1.2 messages.
+"""The CAP (Common Alerting Protocol) 1.0, 1.1 and 1.2 reader.
 
 Reading is tolerant: elements are matched by their local name, so a prefixed (``cap:alert``), missing or
 misspelt namespace still reads; empty elements count as absent; odd but usable content becomes a line in
-``Alert.warnings``. Only what cannot give a picture raises :class:`InputError`: hostile or malformed XML,
-something that is not an alert, a cancel without content, or an alert of no known disaster type.
+``Alert.warnings``, and schema problems (against the bundled OASIS schema) a line in
+``Alert.schema_errors``. Only what cannot yield an alert at all raises :class:`InputError`: hostile or
+malformed XML, a document that holds no alert, input over the size limits of :mod:`.xmlsafe`.
 
-The work is split into small steps (:meth:`CapParser.load`, :meth:`CapParser.find_alert`,
-:meth:`CapParser.select_info`, :meth:`CapParser.read_area`, :meth:`CapParser.classify`) so that a fuller
-reader (resources, parameters, references, following ATOM links) can override or extend one step.
+A file may hold several alerts (an ``<alerts>`` wrapper, an ATOM or RSS feed, an EDXL-DE envelope);
+:meth:`CapParser.parse_all` reads them all (see :mod:`.feeds`), :meth:`CapParser.parse` picks the one to
+show. Whether an alert can be pictured is not decided here: an alert of no known disaster type reads with
+``disaster=None`` and a warning, and the pipeline refuses to make media for it.
 """
 from __future__ import annotations
 
-import codecs
 import re
-from datetime import datetime
-from xml.etree.ElementTree import Element, ParseError
+import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
+from xml.etree.ElementTree import Element
 
-import defusedxml
-import defusedxml.ElementTree as SafeET
-
-from cinealert.alerts.keyword import available_types, detect_level
-from cinealert.alerts.model import Alert, Area
-from cinealert.disasters import DisasterType, detect_disaster, disaster_for_code
+from cinealert.alerts import xmlsafe
+from cinealert.alerts.feeds import Found, find_alerts
+from cinealert.alerts.model import NOT_ACTUAL, Alert, Area, Info, MultiMap, Resource
+from cinealert.alerts.schema import schema_version_for, validate
+from cinealert.disasters import (DisasterType, detect_disaster, detect_level, disaster_for_code,
+                                 level_for_code)
 from cinealert.errors import InputError
 
 #: Namespaces of the CAP versions this reader knows.
@@ -34,6 +36,7 @@ CAP_NAMESPACES = {
 
 STATUSES = ("Actual", "Exercise", "System", "Test", "Draft")
 MSG_TYPES = ("Alert", "Update", "Cancel", "Ack", "Error")
+SCOPES = ("Public", "Restricted", "Private")
 URGENCIES = ("Immediate", "Expected", "Future", "Past", "Unknown")
 SEVERITIES = ("Extreme", "Severe", "Moderate", "Minor", "Unknown")
 CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown", "Very Likely")
@@ -41,16 +44,8 @@ CERTAINTIES = ("Observed", "Likely", "Possible", "Unlikely", "Unknown", "Very Li
 #: CAP's default language of an ``<info>`` block that names none.
 DEFAULT_LANGUAGE = "en-US"
 
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),   # before UTF-16 LE: it starts with the same two bytes
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-_DECL = re.compile(r"""^<\?xml\s[^>]*?\?>""")
-_DECL_ENCODING = re.compile(r"""(encoding\s*=\s*)(["'])([^"']*)\2""")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_QUOTED_LIST = re.compile(r'"([^"]*)"|(\S+)')
 
 
 def local_name(tag: object) -> str:
@@ -60,8 +55,8 @@ def local_name(tag: object) -> str:
     return tag.rsplit("}", 1)[-1].rsplit(":", 1)[-1]
 
 
-def namespace_of(tag: str) -> str:
-    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+def namespace_of(tag: object) -> str:
+    return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
 def children(el: Element, name: str) -> list[Element]:
@@ -87,139 +82,112 @@ def child_text(el: Element, name: str) -> str | None:
     return text_of(child(el, name))
 
 
+def split_quoted(text: str | None) -> list[str]:
+    """CAP's space-delimited lists, where an entry holding spaces is "double quoted"."""
+    if not text:
+        return []
+    return [q if q is not None and m.group(1) is not None else u
+            for m in _QUOTED_LIST.finditer(text) for q, u in [m.groups()] if (q or u)]
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An ISO 8601 time as an aware datetime (no offset is read as UTC), or None when unreadable."""
+    if not value:
+        return None
+    try:
+        t = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
 class CapParser:
-    """Reads one CAP message (an ``<alert>``, or the first alert embedded in a feed or wrapper)."""
+    """Reads CAP messages: a lone ``<alert>``, or every alert held by a wrapper, feed or envelope."""
 
     name = "cap"
-    summary = "CAP 1.0/1.1/1.2 XML alerts (any namespace prefix; the first alert of an ATOM feed)"
+    summary = ("CAP 1.0/1.1/1.2 XML (any namespace prefix), <alerts> wrappers, ATOM/RSS feeds, "
+               "EDXL-DE envelopes")
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
         return True, "built in"
 
     # ----------------------------------------------------------------------------------------------
-    def parse(self, data: bytes, *, lang: str | None = None) -> Alert:
+    def parse(self, data: bytes, *, lang: str | None = None, now: datetime | None = None) -> Alert:
+        """The alert of ``data`` to show: the first one that can be pictured, else the first one."""
+        alerts = self.parse_all(data, lang=lang, now=now)
+        return choose(alerts)
+
+    def parse_all(self, data: bytes, *, lang: str | None = None,
+                  now: datetime | None = None) -> list[Alert]:
+        """Every alert in ``data``, in document order.
+
+        Args:
+            data: the file's bytes (a ``str`` is encoded as UTF-8).
+            lang: preferred language of the shown ``<info>`` block, e.g. ``"ko"`` or ``"fr-CA"``.
+            now: the time against which expiry is judged (default: the current time).
+        """
         if isinstance(data, str):
             data = data.encode("utf-8")
         if not isinstance(data, (bytes, bytearray)):
             raise TypeError(f"data must be bytes, got {type(data).__name__}.")
         data = bytes(data)
-        warnings: list[str] = []
-        root = self.load(data)
-        alert_el = self.find_alert(root, warnings)
+        now = now or datetime.now(timezone.utc)
+        root = xmlsafe.parse_xml(data)
+        found = find_alerts(root)
+        alerts = []
+        for position, item in enumerate(found):
+            if item.element is not None and local_name(item.element.tag) == "alert":
+                raw = data if item.element is root else ET.tostring(item.element, encoding="utf-8")
+                alert = self.read_alert(item.element, lang=lang, now=now, raw=raw)
+            else:
+                alert = self.read_index_entry(item, lang=lang, now=now)
+            alert.position = position
+            alert.links = list(item.links)
+            if item.note:
+                alert.warnings.insert(0, item.note)
+            alerts.append(alert)
+        return alerts
 
-        ns = namespace_of(alert_el.tag)
-        if ns not in CAP_NAMESPACES:
+    # ----------------------------------------------------------------------------------------------
+    def read_alert(self, el: Element, *, lang: str | None, now: datetime, raw: bytes | None) -> Alert:
+        """One ``<alert>`` element into an :class:`Alert`."""
+        warnings: list[str] = []
+        ns = namespace_of(el.tag)
+        version = CAP_NAMESPACES.get(ns)
+        if version is None:
             shown = f"namespace {ns!r}" if ns else "no namespace"
             warnings.append(f"the alert has {shown}, not a CAP namespace; read by element names")
 
-        header = self.read_header(alert_el, warnings)
-        infos = children(alert_el, "info")
-        ident = header["identifier"] or "(no identifier)"
-        if not infos:
-            if header["msg_type"] == "Cancel":
-                raise InputError(f"CAP alert {ident} is a Cancel with no info block: nothing to show")
-            raise InputError(f"CAP alert {ident} has no info block: nothing to show")
-        if header["msg_type"] == "Cancel":
-            warnings.append("this message cancels an earlier alert")
-        elif header["msg_type"] in ("Ack", "Error"):
-            warnings.append(f"msgType {header['msg_type']} is an acknowledgement, not an alert")
+        header = self.read_header(el, warnings)
+        infos = [self.read_info(i, warnings) for i in children(el, "info")]
+        alert = Alert(source="cap", disaster=None, cap_version=version, infos=infos, raw=raw,
+                      warnings=warnings, **header)
+        alert.schema_errors = self.check_schema(el, version)
+        self.judge(alert, lang=lang, now=now)
+        return alert
 
-        info = self.select_info(infos, lang, warnings)
-        fields = self.read_info(info, warnings)
-        disaster, level = self.classify(info, infos, fields, warnings)
-
-        return Alert(
-            source="cap",
-            disaster=disaster.key,
-            level=level,
-            raw=data,
-            warnings=warnings,
-            **header,
-            **fields,
+    def read_index_entry(self, item: Found, *, lang: str | None, now: datetime) -> Alert:
+        """A feed entry that only summarises an alert (CAP fields on the entry, a link to the full one)."""
+        entry = item.element
+        warnings: list[str] = []
+        info = self.read_info(entry, warnings, index_entry=True)
+        info.headline = info.headline or (child_text(entry, "title") or "")
+        info.description = info.description or (child_text(entry, "summary")
+                                                 or child_text(entry, "description") or "")
+        if not info.event:
+            info.event = info.headline
+        alert = Alert(
+            source="feed", disaster=None, infos=[info], warnings=warnings,
+            identifier=child_text(entry, "identifier") or child_text(entry, "id")
+            or child_text(entry, "guid") or "",
+            sent=self._time(entry, "sent", warnings) or child_text(entry, "published")
+            or child_text(entry, "updated") or child_text(entry, "pubDate"),
+            status=self._enum(entry, "status", STATUSES, "Actual", warnings, quiet=True),
+            msg_type=self._enum(entry, "msgType", MSG_TYPES, "Alert", warnings, quiet=True),
         )
-
-    # ----------------------------------------------------------------------------------------------
-    def load(self, data: bytes) -> Element:
-        """Decode and parse ``data`` safely; return the root element."""
-        text = self.decode(data)
-        try:
-            return SafeET.fromstring(text.encode("utf-8"), forbid_dtd=True)
-        except defusedxml.DTDForbidden:
-            raise InputError(
-                "refusing XML with a document type declaration (DTD): CAP never needs one, and DTDs "
-                "carry entity-expansion ('billion laughs') and external-entity attacks"
-            ) from None
-        except defusedxml.EntitiesForbidden:
-            raise InputError(
-                "refusing XML that declares entities (possible entity-expansion 'billion laughs' attack)"
-            ) from None
-        except defusedxml.ExternalReferenceForbidden:
-            raise InputError("refusing XML that refers to external resources (external entity)") from None
-        except defusedxml.DefusedXmlException as e:
-            raise InputError(f"refusing unsafe XML: {e}") from None
-        except ParseError as e:
-            raise InputError(f"malformed XML: {e}") from None
-
-    def decode(self, data: bytes) -> str:
-        """Bytes -> text, honouring a byte-order mark or the encoding named in the XML declaration.
-
-        The returned text has no BOM, no leading whitespace and a declaration that names UTF-8 (the
-        text is re-encoded as UTF-8 for the parser, whose own support of encodings is narrow).
-        """
-        if not data.strip():
-            raise InputError("empty input: there is no CAP XML to read")
-        encoding = None
-        for bom, name in _BOMS:
-            if data.startswith(bom):
-                encoding, data = name, data[len(bom):]
-                break
-        if encoding is None:
-            if data.startswith(b"<\x00?\x00"):
-                encoding = "utf-16-le"
-            elif data.startswith(b"\x00<\x00?"):
-                encoding = "utf-16-be"
-            else:
-                head = data[:300].decode("latin-1").lstrip()
-                decl = _DECL.match(head)
-                found = _DECL_ENCODING.search(decl.group(0)) if decl else None
-                encoding = found.group(3).strip() if found else "utf-8"
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise InputError(f"unknown encoding {encoding!r} in the XML declaration") from None
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError as e:
-            raise InputError(
-                f"malformed XML: not valid {encoding} text (byte 0x{data[e.start]:02x} at offset {e.start})"
-            ) from None
-        text = text.lstrip("\ufeff \t\r\n")
-        decl = _DECL.match(text)
-        if decl:
-            fixed = _DECL_ENCODING.sub(lambda m: m.group(1) + m.group(2) + "UTF-8" + m.group(2), decl.group(0))
-            text = fixed + text[decl.end():]
-        return text
-
-    def find_alert(self, root: Element, warnings: list[str]) -> Element:
-        """The ``<alert>`` element: the root itself, or the first one embedded in a feed or wrapper."""
-        root_name = local_name(root.tag)
-        if root_name == "alert":
-            return root
-        embedded = next((el for el in root.iter() if local_name(el.tag) == "alert"), None)
-        if embedded is not None:
-            count = sum(1 for el in root.iter() if local_name(el.tag) == "alert")
-            more = f" (of {count})" if count > 1 else ""
-            warnings.append(f"read the first alert{more} embedded in <{root_name}>")
-            return embedded
-        if root_name == "feed":
-            raise InputError(
-                "the ATOM feed holds no full alerts, only index entries that link to them "
-                "(following links is not supported yet): give one CAP alert file"
-            )
-        if root_name == "alerts":
-            raise InputError("the <alerts> list holds no <alert> element")
-        raise InputError(f"not a CAP alert: the root element is <{root_name}>, expected <alert>")
+        self.judge(alert, lang=lang, now=now)
+        return alert
 
     # ----------------------------------------------------------------------------------------------
     def read_header(self, el: Element, warnings: list[str]) -> dict:
@@ -229,57 +197,69 @@ class CapParser:
             "sent": self._time(el, "sent", warnings),
             "status": self._enum(el, "status", STATUSES, "Actual", warnings),
             "msg_type": self._enum(el, "msgType", MSG_TYPES, "Alert", warnings),
+            "cap_source": child_text(el, "source") or "",
+            "scope": self._enum(el, "scope", SCOPES, "", warnings, quiet=True),
+            "restriction": child_text(el, "restriction") or "",
+            "addresses": split_quoted(child_text(el, "addresses")),
+            "codes": [t for c in children(el, "code") if (t := text_of(c))],
+            "note": child_text(el, "note") or "",
+            "references": (child_text(el, "references") or "").split(),
+            "incidents": split_quoted(child_text(el, "incidents")),
         }
         for key, tag in (("identifier", "identifier"), ("sender", "sender")):
             if not header[key]:
                 warnings.append(f"the alert has no <{tag}>")
         if header["sent"] is None:
             warnings.append("the alert has no <sent> time")
-        if header["msg_type"] in ("Update", "Cancel") and child_text(el, "references") is None:
+        if header["msg_type"] in ("Update", "Cancel") and not header["references"]:
             warnings.append(f"an {header['msg_type']} with no <references> to the alert it replaces")
+        if header["scope"] == "Restricted" and not header["restriction"]:
+            warnings.append("scope Restricted without a <restriction>")
+        if header["scope"] == "Private" and not header["addresses"]:
+            warnings.append("scope Private without <addresses>")
         return header
 
-    def select_info(self, infos: list[Element], lang: str | None, warnings: list[str]) -> Element:
-        """The ``<info>`` in language ``lang`` (prefix match), else the first English one, else the first."""
-        langs = [(child_text(i, "language") or DEFAULT_LANGUAGE).lower() for i in infos]
-        if lang:
-            want = lang.strip().lower().replace("_", "-")
-            for test in (lambda l: l == want,
-                         lambda l: l.startswith(want),
-                         lambda l: l.split("-")[0] == want.split("-")[0]):
-                for info, l in zip(infos, langs):
-                    if test(l):
-                        return info
-            warnings.append(f"no info block in language {lang!r}; "
-                            f"available: {', '.join(dict.fromkeys(langs))}")
-        for info, l in zip(infos, langs):
-            if l.startswith("en"):
-                return info
-        return infos[0]
+    def read_info(self, info: Element, warnings: list[str], *, index_entry: bool = False) -> Info:
+        result = Info(
+            language=child_text(info, "language") or DEFAULT_LANGUAGE,
+            categories=[t for c in children(info, "category") if (t := text_of(c))],
+            event=child_text(info, "event") or "",
+            response_types=[t for c in children(info, "responseType") if (t := text_of(c))],
+            urgency=self._enum(info, "urgency", URGENCIES, "Unknown", warnings),
+            severity=self._enum(info, "severity", SEVERITIES, "Unknown", warnings),
+            certainty=self._enum(info, "certainty", CERTAINTIES, "Unknown", warnings),
+            audience=child_text(info, "audience") or "",
+            event_codes=self.read_pairs(info, "eventCode", warnings),
+            effective=self._time(info, "effective", warnings),
+            onset=self._time(info, "onset", warnings),
+            expires=self._time(info, "expires", warnings),
+            sender_name=child_text(info, "senderName") or "",
+            headline=child_text(info, "headline") or "",
+            description=child_text(info, "description") or "",
+            instruction=child_text(info, "instruction") or "",
+            web=child_text(info, "web") or "",
+            contact=child_text(info, "contact") or "",
+            parameters=self.read_pairs(info, "parameter", warnings),
+            resources=[self.read_resource(r, warnings) for r in children(info, "resource")],
+            areas=[self.read_area(a, warnings) for a in children(info, "area")],
+        )
+        if index_entry:
+            # index entries put the area's fields straight on the entry
+            area = self.read_area(info, [], quiet=True)
+            if area.description or area.polygons or area.circles or len(area.geocodes):
+                result.areas.append(area)
+            return result
+        if not result.event:
+            warnings.append(f"the {result.language} info block has no <event>")
+        start, end = parse_time(result.effective), parse_time(result.expires)
+        if start and end and end < start:
+            warnings.append(f"the {result.language} info block expires ({result.expires}) before it "
+                            f"takes effect ({result.effective})")
+        return result
 
-    def read_info(self, info: Element, warnings: list[str]) -> dict:
-        fields = {
-            "language": child_text(info, "language") or DEFAULT_LANGUAGE,
-            "event": child_text(info, "event") or "",
-            "headline": child_text(info, "headline") or "",
-            "description": child_text(info, "description") or "",
-            "instruction": child_text(info, "instruction") or "",
-            "urgency": self._enum(info, "urgency", URGENCIES, "Unknown", warnings),
-            "severity": self._enum(info, "severity", SEVERITIES, "Unknown", warnings),
-            "certainty": self._enum(info, "certainty", CERTAINTIES, "Unknown", warnings),
-            "effective": self._time(info, "effective", warnings),
-            "expires": self._time(info, "expires", warnings),
-            "sender_name": child_text(info, "senderName") or "",
-            "event_codes": self.read_pairs(info, "eventCode", warnings),
-            "areas": [self.read_area(a, warnings) for a in children(info, "area")],
-        }
-        if not fields["event"]:
-            warnings.append("the info block has no <event>")
-        return fields
-
-    def read_pairs(self, el: Element, name: str, warnings: list[str]) -> list[tuple[str, str]]:
+    def read_pairs(self, el: Element, name: str, warnings: list[str]) -> MultiMap:
         """``<name><valueName/><value/></name>`` pairs; several pairs in one element are allowed."""
-        pairs: list[tuple[str, str]] = []
+        pairs = MultiMap()
         for holder in children(el, name):
             key = None
             for c in holder:
@@ -291,33 +271,59 @@ class CapParser:
                     if value is None:
                         warnings.append(f"an empty <{name}> value ({key or 'unnamed'}) was skipped")
                     else:
-                        pairs.append((key or "", value))
+                        pairs.add(key or "", value)
                     key = None
         return pairs
 
-    def read_area(self, el: Element, warnings: list[str]) -> Area:
+    def read_resource(self, el: Element, warnings: list[str]) -> Resource:
+        res = Resource(description=child_text(el, "resourceDesc") or "",
+                       mime_type=child_text(el, "mimeType") or "",
+                       uri=child_text(el, "uri") or "",
+                       digest=child_text(el, "digest") or "")
+        size = child_text(el, "size")
+        if size is not None:
+            if size.isdigit():
+                res.size = int(size)
+            else:
+                warnings.append(f"a <resource> size {size[:40]!r} is not a whole number of bytes")
+        deref = child_text(el, "derefUri")
+        if deref is not None:
+            res.deref_bytes = len(deref)
+        if not res.description:
+            warnings.append("a <resource> has no <resourceDesc>")
+        return res
+
+    def read_area(self, el: Element, warnings: list[str], *, quiet: bool = False) -> Area:
         desc = child_text(el, "areaDesc") or ""
-        if not desc:
+        if not desc and not quiet:
             warnings.append("an <area> has no <areaDesc>")
-        where = desc or "an unnamed area"
+        where = desc[:60] or "an unnamed area"
         polygons = []
         for p in children(el, "polygon"):
             text = text_of(p)
-            if text is None:
-                continue
-            poly = self.parse_polygon(text, where, warnings)
-            if poly:
-                polygons.append(poly)
+            if text is not None:
+                poly = self.parse_polygon(text, where, warnings)
+                if poly:
+                    polygons.append(poly)
         circles = []
         for c in children(el, "circle"):
             text = text_of(c)
-            if text is None:
-                continue
-            circle = self.parse_circle(text, where, warnings)
-            if circle:
-                circles.append(circle)
+            if text is not None:
+                circle = self.parse_circle(text, where, warnings)
+                if circle:
+                    circles.append(circle)
+        heights = {}
+        for name in ("altitude", "ceiling"):
+            value = child_text(el, name)
+            if value is not None:
+                if _NUMBER.match(value):
+                    heights[name] = float(value)
+                else:
+                    warnings.append(f"<{name}> {value[:40]!r} in {where} is not a number")
+        if "ceiling" in heights and "altitude" not in heights:
+            warnings.append(f"<ceiling> without <altitude> in {where}")
         return Area(description=desc, polygons=polygons, circles=circles,
-                    geocodes=self.read_pairs(el, "geocode", warnings))
+                    geocodes=self.read_pairs(el, "geocode", warnings), **heights)
 
     # ----------------------------------------------------------------------------------------------
     @staticmethod
@@ -329,18 +335,18 @@ class CapParser:
         for token in norm.split():
             nums = [n for n in token.split(",") if n]
             if not nums or len(nums) % 2 or not all(_NUMBER.match(n) for n in nums):
-                bad.append(token)
+                bad.append(token[:30])
                 continue
             for lat_s, lon_s in zip(nums[0::2], nums[1::2]):
                 lat, lon = float(lat_s), float(lon_s)
                 if -90 <= lat <= 90 and -180 <= lon <= 180:
                     points.append((lat, lon))
                 else:
-                    bad.append(f"{lat_s},{lon_s}")
+                    bad.append(f"{lat_s},{lon_s}"[:30])
         if bad:
             shown = ", ".join(repr(b) for b in bad[:3]) + (" ..." if len(bad) > 3 else "")
             warnings.append(f"skipped {len(bad)} bad polygon point(s) in {where}: {shown}")
-        if len({p for p in points}) < 3:
+        if len(set(points)) < 3:
             warnings.append(f"dropped a polygon in {where} with fewer than 3 distinct points")
             return []
         if points[0] != points[-1]:
@@ -360,72 +366,114 @@ class CapParser:
         warnings.append(f"skipped a bad circle in {where}: {text.strip()[:60]!r}")
         return None
 
-    # ----------------------------------------------------------------------------------------------
-    def classify(self, info: Element, infos: list[Element], fields: dict,
-                 warnings: list[str]) -> tuple[DisasterType, str | None]:
-        """The disaster type and level of the chosen info block.
+    @staticmethod
+    def check_schema(el: Element, version: str | None) -> list[str]:
+        """Problems against the bundled schema, or a line saying why none was applied."""
+        if version == "1.0":
+            return ["CAP 1.0: no schema bundled, not validated"]
+        if schema_version_for(el) is None:
+            return ["not in a CAP 1.1/1.2 namespace, so the schema could not be applied"]
+        return validate(el)
 
-        Event codes first, then the words of the event, headline and description. When the chosen
-        block gives nothing, the other language blocks of the same alert are tried.
-        """
-        disaster = self._disaster(fields["event_codes"], fields["event"], fields["headline"],
-                                  fields["description"], warnings)
-        level = detect_level(fields["event"]) or detect_level(fields["headline"])
-        if disaster is None:
-            for other in infos:
-                if other is info:
-                    continue
-                scratch: list[str] = []
-                o_fields = {
-                    "codes": self.read_pairs(other, "eventCode", scratch),
-                    "event": child_text(other, "event") or "",
-                    "headline": child_text(other, "headline") or "",
-                    "description": child_text(other, "description") or "",
-                }
-                disaster = self._disaster(o_fields["codes"], o_fields["event"], o_fields["headline"],
-                                          o_fields["description"], scratch)
-                if disaster is not None:
-                    other_lang = child_text(other, "language") or DEFAULT_LANGUAGE
-                    warnings.append(f"disaster type taken from the {other_lang} info block")
-                    level = level or detect_level(o_fields["event"]) or detect_level(o_fields["headline"])
-                    break
-        if disaster is None:
-            event = fields["event"] or fields["headline"] or "(no event)"
-            raise InputError(
-                f"CAP event {event!r} is not a disaster type cinealert knows. "
-                f"Known types: {available_types()}."
-            )
-        return disaster, level
+    # ----------------------------------------------------------------------------------------------
+    def judge(self, alert: Alert, *, lang: str | None, now: datetime) -> None:
+        """Choose the info block, classify the disaster and level, and note status, type and expiry."""
+        warnings = alert.warnings
+        if alert.infos:
+            alert.info_index = self.select_info(alert.infos, lang, warnings)
+            self.classify(alert)
+        elif alert.msg_type not in ("Cancel", "Ack", "Error"):
+            warnings.append("the alert has no <info> block: nothing to show")
+
+        if alert.msg_type == "Cancel":
+            what = _shorten(alert.references) if alert.references else "an earlier alert"
+            warnings.append(f"this message cancels {what}: no new media is made for it")
+        elif alert.msg_type in ("Ack", "Error"):
+            warnings.append(f"msgType {alert.msg_type} is an acknowledgement, not an alert: no media")
+        elif alert.msg_type == "Update" and alert.references:
+            warnings.append(f"this message updates {_shorten(alert.references)}")
+        if alert.status in NOT_ACTUAL:
+            warnings.append(f"status {alert.status}: not a real alert; outputs are marked "
+                            f"{alert.status.upper()}")
+        end = parse_time(alert.expires)
+        if alert.expires and end is None:
+            pass        # already warned as not ISO 8601
+        elif end is not None:
+            alert.expired = end <= now
+            if alert.expired:
+                hours = (now - end).total_seconds() / 3600
+                ago = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
+                warnings.append(f"the alert expired at {alert.expires} ({ago} ago)")
+
+    def select_info(self, infos: list[Info], lang: str | None, warnings: list[str]) -> int:
+        """The index of the info block in ``lang`` (exact, prefix, then base language), else the first
+        English one, else the first."""
+        langs = [(i.language or DEFAULT_LANGUAGE).lower() for i in infos]
+        if lang:
+            want = lang.strip().lower().replace("_", "-")
+            for test in (lambda l: l == want,
+                         lambda l: l.startswith(want),
+                         lambda l: l.split("-")[0] == want.split("-")[0]):
+                for index, l in enumerate(langs):
+                    if test(l):
+                        return index
+            warnings.append(f"no info block in language {lang!r}; "
+                            f"available: {', '.join(dict.fromkeys(langs))}")
+        for index, l in enumerate(langs):
+            if l.startswith("en"):
+                return index
+        return 0
+
+    def classify(self, alert: Alert) -> None:
+        """Set ``alert.disaster`` and ``alert.level`` from the chosen block, else from the others."""
+        chosen = alert.info
+        order = [chosen] + [i for i in alert.infos if i is not chosen]
+        scratch: list[str] = []
+        for info in order:
+            found = self._disaster(info, scratch if info is not chosen else alert.warnings)
+            if found is not None:
+                alert.disaster = found.key
+                if info is not chosen:
+                    alert.warnings.append(f"disaster type taken from the {info.language} info block")
+                break
+        for info in order:
+            alert.level = (next((lv for _, c in info.event_codes if (lv := level_for_code(c))), None)
+                           or detect_level(info.event) or detect_level(info.headline))
+            if alert.level:
+                break
+        if alert.disaster is None and alert.makes_media:
+            event = chosen.event or chosen.headline or "(no event)"
+            alert.warnings.append(f"no visual template for event {event[:80]!r}")
 
     @staticmethod
-    def _disaster(codes: list[tuple[str, str]], event: str, headline: str, description: str,
-                  warnings: list[str]) -> DisasterType | None:
-        for _, value in codes:
-            found = disaster_for_code(value)
+    def _disaster(info: Info, warnings: list[str]) -> DisasterType | None:
+        for name, value in info.event_codes:
+            found = disaster_for_code(value, name)
             if found is not None:
                 return found
-        for text in (event, headline):
+        for text in (info.event, info.headline):
             found = detect_disaster(text)
             if found is not None:
                 return found
-        found = detect_disaster(description)
+        found = detect_disaster(info.description)
         if found is not None:
             warnings.append(f"disaster type {found.key!r} guessed from the description")
         return found
 
     @staticmethod
     def _enum(el: Element, name: str, allowed: tuple[str, ...], default: str,
-              warnings: list[str]) -> str:
+              warnings: list[str], *, quiet: bool = False) -> str:
         value = child_text(el, name)
         if value is None:
-            warnings.append(f"<{name}> is missing or empty; using {default!r}")
+            if not quiet:
+                warnings.append(f"<{name}> is missing or empty; using {default!r}")
             return default
         for a in allowed:
             if value.lower() == a.lower():
                 if value != a:
                     warnings.append(f"<{name}> {value!r} read as {a!r}")
                 return a
-        warnings.append(f"<{name}> {value!r} is not a CAP value; using {default!r}")
+        warnings.append(f"<{name}> {value[:40]!r} is not a CAP value; using {default!r}")
         return default
 
     @staticmethod
@@ -433,8 +481,28 @@ class CapParser:
         value = child_text(el, name)
         if value is None:
             return None
-        try:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            warnings.append(f"<{name}> {value!r} is not an ISO 8601 time")
+        if parse_time(value) is None:
+            warnings.append(f"<{name}> {value[:40]!r} is not an ISO 8601 time")
         return value
+
+
+def _shorten(references: list[str]) -> str:
+    """``sender,identifier,sent`` references as identifiers, at most two named."""
+    idents = [r.split(",")[1] if r.count(",") == 2 else r for r in references]
+    shown = ", ".join(i[:60] for i in idents[:2])
+    return shown + (f" and {len(idents) - 2} more" if len(idents) > 2 else "")
+
+
+def choose(alerts: list[Alert]) -> Alert:
+    """The alert of a file to show: the first that can be pictured, else the first one.
+
+    Several alerts in one file get a warning that says which one was taken.
+    """
+    if not alerts:
+        raise InputError("the document holds no alerts")
+    pick = next((a for a in alerts if a.disaster is not None and a.makes_media), alerts[0])
+    if len(alerts) > 1:
+        ident = pick.identifier or pick.event or "(no identifier)"
+        pick.warnings.insert(0, f"the file holds {len(alerts)} alerts; showing #{pick.position + 1} "
+                                f"({ident[:80]})")
+    return pick

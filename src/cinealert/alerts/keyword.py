@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 
 from cinealert.alerts.model import Alert, Info
-from cinealert.disasters import DISASTERS, DisasterType, detect_disaster, get_disaster
+from cinealert.disasters import DISASTERS, DisasterType, detect_disaster, detect_level, get_disaster
 from cinealert.errors import InputError
 
 #: Longest headline kept from free text.
@@ -12,37 +12,9 @@ MAX_HEADLINE = 200
 
 _HANGUL = re.compile(r"[\u1100-\u11ff\u3130-\u318f\uac00-\ud7a3]")
 
-# Alert levels, strongest first. Korean KMA terms: 경보 (warning), 주의보 (advisory), 예비특보
-# (preliminary special report, the nearest thing to a watch). English: NWS-style product names; a
-# "statement" is the mildest product and is mapped to "advisory", the mildest level of the model.
-_LEVELS_KO = (("주의보", "advisory"), ("예비특보", "watch"), ("경보", "warning"))
-_LEVELS_EN = (("warning", "warning"), ("watch", "watch"), ("advisory", "advisory"),
-              ("statement", "advisory"))
-_RANK = {"warning": 3, "watch": 2, "advisory": 1}
-
 
 def has_hangul(text: str) -> bool:
     return bool(_HANGUL.search(text or ""))
-
-
-def detect_level(text: str) -> str | None:
-    """The alert level that ``text`` names: ``"warning"``, ``"watch"``, ``"advisory"`` or None.
-
-    When a text names several, the strongest wins ("watch upgraded to a warning" is a warning).
-    """
-    if not text:
-        return None
-    found: list[str] = []
-    for word, level in _LEVELS_KO:
-        if word in text:
-            found.append(level)
-    low = text.lower()
-    for word, level in _LEVELS_EN:
-        if re.search(r"(?<![a-z])" + word + r"s?(?![a-z])", low):
-            found.append(level)
-    if not found:
-        return None
-    return max(found, key=lambda lv: _RANK[lv])
 
 
 def available_types() -> str:
