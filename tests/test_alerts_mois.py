@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from cinealert import disasters
 from cinealert.alerts import mois
 from cinealert.alerts.mois import MoisParser, split_regions, split_sender, to_iso
 from cinealert.errors import InputError
@@ -282,7 +281,7 @@ def error_of(data) -> str:
 
 
 def test_malformed_json_says_where():
-    message = error_of('{"SN": "1",\n  "MSG_CN": "[행정안전부] 호우경보" "DST_SE_NM": "호우"}'.encode("utf-8"))
+    message = error_of('{"SN": "1",\n  "MSG_CN": "[행정안전부] 호우경보" "DST_SE_NM": "호우"}'.encode())
     assert message.startswith("disaster-text JSON is malformed at line 2, column 28:")
     assert "Expecting ',' delimiter" in message
 
@@ -374,25 +373,37 @@ def test_split_helpers():
     assert split_regions("") == []
 
 
-# -- the taxonomy's own lookups are used where it has them ----------------------------------------------
-def test_taxonomy_hooks_are_used_when_present(monkeypatch):
-    calls = []
+# -- categories the taxonomy knows ---------------------------------------------------------------------
+@pytest.mark.parametrize("category, message, expected", [
+    ("화재", "[울산광역시] 온산공단 화재 발생, 창문을 닫으세요", ("wildfire", None, "화재", "Fire")),
+    ("미세먼지", "[서울특별시] 미세먼지 경보 발령, 외출 자제", ("yellow_dust", "warning", "미세먼지경보", "Env")),
+    ("해일", "[속초시] 해일주의보, 해안가 접근 금지", ("tsunami", "advisory", "해일주의보", "Geo")),
+    ("낙뢰", "[청주시] 낙뢰 주의, 야외활동 자제", ("heavy_rain", None, "낙뢰", "Met")),
+    ("교통", "[강릉시] 대설경보로 대관령 구간 차량 통제", ("heavy_snow", "warning", "대설경보", "Transport")),
+    ("하천", "[구례군] 섬진강 홍수경보 발령", ("flood", "warning", "홍수경보", "Other")),
+])
+def test_category_type_level_event_and_cap_category(category, message, expected):
+    a = parse_obj(record(DST_SE_NM=category, MSG_CN=message))
+    assert (a.disaster, a.level, a.event, a.categories[0]) == expected
 
-    def disaster_for_name(name):
-        calls.append(("name", name))
-        return disasters.DISASTERS["flood"] if name == "하천" else None
 
-    def kma_warning(text):
-        calls.append(("kma", text))
-        return (disasters.DISASTERS["high_seas"], "advisory") if "풍랑" in text else None
+@pytest.mark.parametrize("category, cap", [
+    ("통신", "Infra"), ("금융", "Infra"), ("수도", "Infra"), ("에너지", "Infra"), ("테러", "Security"),
+    ("비상사태", "Security"), ("화생방사고", "CBRNE"), ("환경오염사고", "Env"), ("화학사고", "Env"),
+    ("방사능", "Env"), ("폭발", "Fire"), ("붕괴", "Safety"), ("안개", "Met"), ("AI", "Health"),
+])
+def test_non_visual_categories_and_their_cap_category(category, cap):
+    a = parse_obj(record(DST_SE_NM=category, MSG_CN="[서울특별시] 호우경보 해제 이후 안내"))
+    assert a.disaster is None and a.level is None and a.event == category
+    assert a.categories == [cap]
+    assert f"no visual template for event {category!r}" in a.warnings
 
-    monkeypatch.setattr(disasters, "disaster_for_name", disaster_for_name, raising=False)
-    monkeypatch.setattr(disasters, "kma_warning", kma_warning, raising=False)
-    monkeypatch.setattr(disasters, "KNOWN_NON_VISUAL", {"원전"}, raising=False)
 
-    assert parse_obj(record(DST_SE_NM="하천", MSG_CN="[구례군] 섬진강 수위 상승")).disaster == "flood"
-    a = parse_obj(record(DST_SE_NM="기타", MSG_CN="[통영시] 남해동부 앞바다 풍랑주의보"))
-    assert (a.disaster, a.level, a.event) == ("high_seas", "advisory", "풍랑주의보")
-    b = parse_obj(record(DST_SE_NM="원전", MSG_CN="[울진군] 안내"))
-    assert b.disaster is None and "no visual template for event '원전'" in b.warnings
-    assert ("name", "하천") in calls and any(kind == "kma" for kind, _ in calls)
+@pytest.mark.parametrize("category, expected", [
+    ("호우", ("heavy_rain", "warning", "호우경보")),
+    ("산사태", ("landslide", "advisory", "산사태주의보")),
+    ("기타", ("heavy_rain", "warning", "호우경보")),
+])
+def test_level_is_the_one_the_text_gives_the_record_type(category, expected):
+    a = parse_obj(record(DST_SE_NM=category, MSG_CN="[남원시] 호우경보 발효 중, 산사태주의보 발령"))
+    assert (a.disaster, a.level, a.event) == expected

@@ -9,9 +9,29 @@ import pickle
 import pytest
 
 from cinealert.disasters import (
-    DISASTER_TEXT_CATEGORIES, DISASTERS, EVENT_CODES, KNOWN_NON_VISUAL, LANGUAGES, NoVisualTemplate,
-    PAPER_TYPES, detect_disaster, detect_level, detect_non_visual, disaster_for_code, disaster_for_name,
-    get_disaster, kma_warning, level_for_code, lookup_code, non_visual_event, require_visual, scheme_of,
+    CAP_CATEGORIES,
+    DISASTER_TEXT_CATEGORIES,
+    DISASTERS,
+    EVENT_CODES,
+    GENERIC_CATEGORIES,
+    KNOWN_NON_VISUAL,
+    LANGUAGES,
+    PAPER_TYPES,
+    NoVisualTemplate,
+    cap_category,
+    detect_disaster,
+    detect_level,
+    detect_non_visual,
+    disaster_for_code,
+    disaster_for_name,
+    get_disaster,
+    kma_warning,
+    kma_warning_for,
+    level_for_code,
+    lookup_code,
+    non_visual_event,
+    require_visual,
+    scheme_of,
 )
 from cinealert.errors import InputError
 
@@ -322,6 +342,27 @@ def test_kma_warning(text, key, level):
 def test_kma_warning_absent():
     assert kma_warning("오늘 날씨 맑음") is None
     assert kma_warning("") is None
+    assert kma_warning("화재경보 오작동") is None       # a category name, not a KMA warning name
+
+
+@pytest.mark.parametrize("text, key, expected", [
+    ("09시 광주 호우주의보를 호우경보로 변경", "heavy_rain", ("호우경보", "warning")),
+    ("호우경보 발효 중, 산사태주의보 발령", "heavy_rain", ("호우경보", "warning")),
+    ("호우경보 발효 중, 산사태주의보 발령", "landslide", ("산사태주의보", "advisory")),
+    ("호우경보 발효 중, 산사태주의보 발령", "flood", None),
+    ("대설 경보", "heavy_snow", ("대설경보", "warning")),
+    ("강풍 예비특보", "strong_wind", ("강풍예비특보", "watch")),
+    ("강원 산간 대설특보", "heavy_snow", None),                       # 특보 names no level
+    ("지진해일경보", "earthquake", None),                              # 지진해일 is not 지진
+    ("지진해일경보", "tsunami", ("지진해일경보", "warning")),
+    ("미세먼지 경보, 황사주의보", "yellow_dust", ("미세먼지경보", "warning")),
+    ("초미세먼지 주의보", "yellow_dust", ("초미세먼지주의보", "advisory")),
+    ("화재경보 발령", "wildfire", ("화재경보", "warning")),             # category names count here
+    ("해일주의보", "tsunami", ("해일주의보", "advisory")),
+    ("", "heavy_rain", None),
+])
+def test_kma_warning_for_one_type(text, key, expected):
+    assert kma_warning_for(text, DISASTERS[key]) == expected
 
 
 # ------------------------------------------------------------------------------------- names
@@ -335,6 +376,11 @@ def test_disaster_text_categories_resolve(name, key):
     ("감염병", "infectious disease"), ("가축질병", "livestock disease"), ("교통", "traffic"),
     ("교통통제", "road closure"), ("정전", "power cut"), ("실종", "missing person"),
     ("민방공", "civil defence (air raid)"), ("AI(조류인플루엔자)", "avian influenza"),
+    ("AI", "avian influenza"), ("조류인플루엔자", "avian influenza"), ("통신", "telecom outage"),
+    ("금융", "financial"), ("수도", "water supply"), ("에너지", "energy supply"), ("테러", "terrorism"),
+    ("비상사태", "state of emergency"), ("화생방사고", "CBRN hazard"),
+    ("환경오염사고", "environmental pollution accident"), ("화학사고", "chemical accident"),
+    ("폭발", "explosion"), ("붕괴", "structural collapse"), ("안개", "fog"), ("방사능", "radiation"),
 ])
 def test_non_visual_categories(name, reason):
     assert disaster_for_name(name) is None
@@ -350,6 +396,37 @@ def test_unspecific_category_is_neither():
     with pytest.raises(InputError) as err:
         get_disaster("기타")
     assert not isinstance(err.value, NoVisualTemplate)
+
+
+def test_generic_categories_leave_the_type_to_the_text():
+    assert {"기타", "교통"} <= GENERIC_CATEGORIES
+    assert not GENERIC_CATEGORIES & set(DISASTER_TEXT_CATEGORIES)
+    for name in GENERIC_CATEGORIES:
+        assert disaster_for_name(name) is None, name
+    assert non_visual_event("재난") is None and non_visual_event("교통") == "traffic"
+
+
+# ------------------------------------------------------------------------------------- CAP category
+@pytest.mark.parametrize("name, category", [
+    ("호우", "Met"), ("대설", "Met"), ("황사", "Met"), ("홍수", "Met"), ("폭풍해일", "Met"),
+    ("지진", "Geo"), ("지진해일", "Geo"), ("해일", "Geo"), ("산사태", "Geo"), ("산불", "Fire"),
+    ("화재", "Fire"), ("미세먼지", "Env"), ("초미세먼지", "Env"), ("감염병", "Health"), ("AI", "Health"),
+    ("가축질병", "Health"), ("교통", "Transport"), ("교통통제", "Transport"), ("정전", "Infra"),
+    ("통신", "Infra"), ("금융", "Infra"), ("민방공", "Security"), ("테러", "Security"),
+    ("비상사태", "Security"), ("실종", "Rescue"), ("붕괴", "Safety"), ("폭발", "Fire"),
+    ("화학사고", "Env"), ("방사능", "Env"), ("화생방사고", "CBRNE"), ("안개", "Met"),
+    ("flood", "Met"), ("Séisme", "Geo"), ("기타", "Other"), ("하천", "Other"), ("", "Other"),
+])
+def test_cap_category(name, category):
+    assert cap_category(name) == category
+
+
+def test_every_type_and_category_has_a_cap_category():
+    for d in DISASTERS.values():
+        assert d.cap_category in CAP_CATEGORIES and d.cap_category != "Other", d.key
+        assert d.to_dict()["cap_category"] == d.cap_category
+    for name in DISASTER_TEXT_CATEGORIES:
+        assert cap_category(name) in CAP_CATEGORIES and cap_category(name) != "Other", name
 
 
 @pytest.mark.parametrize("name, key", [

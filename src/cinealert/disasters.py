@@ -3,14 +3,15 @@
 Every disaster type maps to its names (Korean, English, French, Spanish, Chinese, Japanese), the
 event codes that alerts carry (Korean TTA codes, US SAME/NWS codes, Canadian CAP-CP codes and common
 CAP event words), the words that reveal it in free text in those languages, the keywords a
-text-prompted segmenter looks for, the scene family the built-in illustrator draws, and its motion
-vocabulary: which region classes move and which whole-frame effects run.
+text-prompted segmenter looks for, the scene family the built-in illustrator draws, its motion
+vocabulary (which region classes move and which whole-frame effects run) and its CAP ``<category>``.
 
 It also knows the alert *levels* (advisory, watch, warning) as the alerts of these countries name
 them, the KMA warning names (``호우주의보``, ``대설경보``...), the category names of the Korean
-government's disaster-text records (``DST_SE_NM``), and the real alert types that have no visual
-template (air raid, child abduction, infectious disease...), so that callers can say "no visual
-template for event X" instead of guessing.
+government's disaster-text records (``DST_SE_NM``: those with a picture, the generic ones that leave
+the decision to the text), and the real alert types that have no visual template (air raid, child
+abduction, infectious disease...), so that callers can say "no visual template for event X" instead
+of guessing.
 
 Public helpers:
 
@@ -19,6 +20,8 @@ Public helpers:
 * :func:`detect_level` - the level that a free text names;
 * :func:`disaster_for_code`, :func:`level_for_code`, :func:`lookup_code` - event codes;
 * :func:`kma_warning` - a KMA warning name and its level in a Korean text;
+  :func:`kma_warning_for` - the strongest warning a Korean text gives one type;
+* :func:`cap_category` - the CAP ``<category>`` of a category or event name;
 * :func:`non_visual_event`, :func:`detect_non_visual`, :data:`KNOWN_NON_VISUAL` - alert types
   without a picture;
 * :func:`require_visual` and :class:`NoVisualTemplate` - the one-line error for those.
@@ -44,6 +47,10 @@ LANGUAGES = ("en", "ko", "fr", "es", "zh", "ja")
 #: Alert levels, mildest first.
 LEVELS = ("advisory", "watch", "warning")
 _RANK = {"advisory": 1, "watch": 2, "warning": 3}
+
+#: The values of a CAP ``<category>`` (CAP 1.2).
+CAP_CATEGORIES = ("Geo", "Met", "Safety", "Security", "Rescue", "Fire", "Health", "Env", "Transport",
+                  "Infra", "CBRNE", "Other")
 
 
 class NoVisualTemplate(InputError):
@@ -113,6 +120,7 @@ class DisasterType:
     regions: tuple[Region, ...]
     effects: tuple[str, ...]
     motion: str
+    cap_category: str
     names: dict[str, str] = field(default_factory=dict, hash=False, repr=False)
 
     @property
@@ -143,6 +151,7 @@ class DisasterType:
             "regions": [r.name.lower() for r in self.regions],
             "effects": list(self.effects),
             "motion": self.motion,
+            "cap_category": self.cap_category,
         }
 
 
@@ -154,6 +163,7 @@ W, F, S, C, V, D, H, U = (Region.WATER, Region.FIRE, Region.SMOKE, Region.CLOUD,
 class _Spec:
     key: str
     scene: str
+    cap_category: str
     names: dict[str, str]
     words: dict[str, tuple[str, ...]]
     segmenter_keywords: tuple[str, ...]
@@ -162,7 +172,7 @@ class _Spec:
     motion: str
 
 
-# Per type: names and words in each language, then the picture. Latin words match whole words (a
+# Per type: its CAP <category>, names and words in each language, then the picture. Latin words match whole words (a
 # plural -s/-es is allowed), case- and accent-insensitively; Korean, Chinese and Japanese words match
 # anywhere, and the spaces inside Korean words are optional. Keep words specific: a bare syllable
 # such as 눈 (snow, but also "eye") or a single Chinese character would fire on unrelated text.
@@ -176,7 +186,7 @@ class _Spec:
 # * 森林火险 (forest fire danger) is a wildfire; 건조 / dry weather / red flag is dry weather.
 # * 해일 alone is both a tsunami and a storm surge; the tie goes to tsunami (listed first).
 _SPECS: list[_Spec] = [
-    _Spec(key="flood", scene="flood",
+    _Spec(key="flood", scene="flood", cap_category="Met",
          names={"en": "Flood", "ko": "홍수", "fr": "Inondation", "es": "Inundación", "zh": "洪水",
                 "ja": "洪水"},
          words={
@@ -197,7 +207,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("water", "river", "flood water", "muddy water"),
          regions=(W, C), effects=("rain",),
          motion="brown flood water flowing and rising with ripples, rain falling"),
-    _Spec(key="heavy_rain", scene="flood",
+    _Spec(key="heavy_rain", scene="flood", cap_category="Met",
          names={"en": "Heavy Rain", "ko": "호우", "fr": "Fortes pluies", "es": "Lluvias intensas",
                 "zh": "暴雨", "ja": "大雨"},
          words={
@@ -221,7 +231,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("water", "river", "puddle", "rain"),
          regions=(W, C), effects=("rain",),
          motion="sheets of rain falling, swollen streams flowing fast"),
-    _Spec(key="landslide", scene="landslide",
+    _Spec(key="landslide", scene="landslide", cap_category="Geo",
          names={"en": "Landslide", "ko": "산사태", "fr": "Glissement de terrain",
                 "es": "Deslizamiento de tierra", "zh": "山体滑坡", "ja": "土砂災害"},
          words={
@@ -240,7 +250,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("mud", "debris", "landslide", "soil"),
          regions=(D, W, C), effects=("rain",),
          motion="mud and debris sliding down the slope, rain falling"),
-    _Spec(key="drought", scene="drought",
+    _Spec(key="drought", scene="drought", cap_category="Met",
          names={"en": "Drought", "ko": "가뭄", "fr": "Sécheresse", "es": "Sequía", "zh": "干旱",
                 "ja": "干ばつ"},
          words={
@@ -255,7 +265,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("cracked earth", "dry ground", "heat haze"),
          regions=(H, C), effects=("heat_haze",),
          motion="heat shimmering above cracked earth, dust drifting"),
-    _Spec(key="wildfire", scene="wildfire",
+    _Spec(key="wildfire", scene="wildfire", cap_category="Fire",
          names={"en": "Wildfire", "ko": "산불", "fr": "Feu de forêt", "es": "Incendio forestal",
                 "zh": "森林火灾", "ja": "林野火災"},
          words={
@@ -274,7 +284,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("fire", "flame", "smoke"),
          regions=(F, S), effects=("embers",),
          motion="flames rising and flickering, smoke drifting, embers floating up"),
-    _Spec(key="heavy_snow", scene="heavy_snow",
+    _Spec(key="heavy_snow", scene="heavy_snow", cap_category="Met",
          names={"en": "Heavy Snow", "ko": "대설", "fr": "Fortes chutes de neige", "es": "Nevada intensa",
                 "zh": "暴雪", "ja": "大雪"},
          words={
@@ -291,7 +301,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("snow", "snowfall", "sky"),
          regions=(C,), effects=("snowfall",),
          motion="snow falling at several depths, clouds drifting"),
-    _Spec(key="typhoon", scene="typhoon",
+    _Spec(key="typhoon", scene="typhoon", cap_category="Met",
          names={"en": "Typhoon", "ko": "태풍", "fr": "Typhon", "es": "Tifón", "zh": "台风",
                 "ja": "台風"},
          words={
@@ -309,7 +319,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("sea", "waves", "trees", "rain", "clouds"),
          regions=(W, V, C), effects=("rain", "wind"),
          motion="wind-driven rain, trees swaying, rough sea, racing clouds"),
-    _Spec(key="earthquake", scene="earthquake",
+    _Spec(key="earthquake", scene="earthquake", cap_category="Geo",
          names={"en": "Earthquake", "ko": "지진", "fr": "Séisme", "es": "Terremoto", "zh": "地震",
                 "ja": "地震"},
          words={
@@ -324,7 +334,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("dust", "smoke", "rubble"),
          regions=(U,), effects=("shake",),
          motion="the ground shaking, dust rising from collapsed walls"),
-    _Spec(key="tsunami", scene="coastal",
+    _Spec(key="tsunami", scene="coastal", cap_category="Geo",
          names={"en": "Tsunami", "ko": "지진해일", "fr": "Tsunami", "es": "Tsunami", "zh": "海啸",
                 "ja": "津波"},
          words={
@@ -338,7 +348,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("sea", "wave", "water"),
          regions=(W, C), effects=(),
          motion="a surge of sea water rushing ashore"),
-    _Spec(key="storm_surge", scene="coastal",
+    _Spec(key="storm_surge", scene="coastal", cap_category="Met",
          names={"en": "Storm Surge", "ko": "폭풍해일", "fr": "Onde de tempête", "es": "Marejada ciclónica",
                 "zh": "风暴潮", "ja": "高潮"},
          words={
@@ -354,7 +364,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("sea", "wave", "water"),
          regions=(W, C, V), effects=("rain", "wind"),
          motion="sea water surging over the sea wall, wind-driven rain"),
-    _Spec(key="high_seas", scene="coastal",
+    _Spec(key="high_seas", scene="coastal", cap_category="Met",
          names={"en": "High Seas", "ko": "풍랑", "fr": "Mer forte", "es": "Oleaje fuerte", "zh": "海浪",
                 "ja": "波浪"},
          words={
@@ -371,7 +381,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("sea", "wave", "water"),
          regions=(W, C), effects=("wind",),
          motion="tall waves rolling toward the shore, spray blowing"),
-    _Spec(key="strong_wind", scene="typhoon",
+    _Spec(key="strong_wind", scene="typhoon", cap_category="Met",
          names={"en": "Strong Wind", "ko": "강풍", "fr": "Vents violents", "es": "Vientos fuertes",
                 "zh": "大风", "ja": "強風"},
          words={
@@ -388,7 +398,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("trees", "clouds"),
          regions=(V, C), effects=("wind",),
          motion="trees bending and swaying, clouds racing"),
-    _Spec(key="cold_wave", scene="heavy_snow",
+    _Spec(key="cold_wave", scene="heavy_snow", cap_category="Met",
          names={"en": "Cold Wave", "ko": "한파", "fr": "Vague de froid", "es": "Ola de frío", "zh": "寒潮",
                 "ja": "寒波"},
          words={
@@ -404,7 +414,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("ice", "snow", "frost"),
          regions=(C,), effects=("snowfall",),
          motion="fine snow drifting through frozen air"),
-    _Spec(key="heat_wave", scene="drought",
+    _Spec(key="heat_wave", scene="drought", cap_category="Met",
          names={"en": "Heat Wave", "ko": "폭염", "fr": "Canicule", "es": "Ola de calor", "zh": "高温",
                 "ja": "猛暑"},
          words={
@@ -423,7 +433,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("heat haze", "sun"),
          regions=(H,), effects=("heat_haze",),
          motion="heat shimmer rising from the ground under a blazing sun"),
-    _Spec(key="yellow_dust", scene="drought",
+    _Spec(key="yellow_dust", scene="drought", cap_category="Met",
          names={"en": "Yellow Dust", "ko": "황사", "fr": "Tempête de sable", "es": "Tormenta de polvo",
                 "zh": "沙尘暴", "ja": "黄砂"},
          words={
@@ -441,7 +451,7 @@ _SPECS: list[_Spec] = [
          segmenter_keywords=("dust", "haze"),
          regions=(U,), effects=("dust_haze",),
          motion="yellow dust haze drifting across the town"),
-    _Spec(key="dry_weather", scene="drought",
+    _Spec(key="dry_weather", scene="drought", cap_category="Met",
          names={"en": "Dry Weather", "ko": "건조", "fr": "Temps sec", "es": "Tiempo seco", "zh": "干燥",
                 "ja": "乾燥"},
          words={
@@ -855,7 +865,8 @@ def _build(spec: _Spec) -> DisasterType:
     return DisasterType(
         key=spec.key, name_en=names["en"], name_ko=names["ko"], scene=spec.scene,
         codes=_codes_for(spec.key), words=words, segmenter_keywords=spec.segmenter_keywords,
-        regions=spec.regions, effects=spec.effects, motion=spec.motion, names=names)
+        regions=spec.regions, effects=spec.effects, motion=spec.motion,
+        cap_category=spec.cap_category, names=names)
 
 
 _TYPES = [_build(spec) for spec in _SPECS]
@@ -873,14 +884,20 @@ _ALIASES = {"snow": "heavy_snow", "heavy-snow": "heavy_snow", "fire": "wildfire"
 
 # ------------------------------------------------------------------------------------- names
 # Category names of the Korean government's disaster-text records (field DST_SE_NM) that have a
-# picture. 화재 (any fire) is pictured as a wildfire, 미세먼지 as yellow dust; see the notes above.
+# picture. 화재 (any fire) is pictured as a wildfire, 미세먼지 as yellow dust and 해일 (either kind of
+# surge) as a tsunami; see the notes above.
 DISASTER_TEXT_CATEGORIES: dict[str, str] = {
     "호우": "heavy_rain", "태풍": "typhoon", "대설": "heavy_snow", "한파": "cold_wave",
     "폭염": "heat_wave", "강풍": "strong_wind", "풍랑": "high_seas", "건조": "dry_weather",
     "황사": "yellow_dust", "미세먼지": "yellow_dust", "초미세먼지": "yellow_dust", "지진": "earthquake",
-    "지진해일": "tsunami", "폭풍해일": "storm_surge", "산불": "wildfire", "화재": "wildfire",
-    "산사태": "landslide", "홍수": "flood", "가뭄": "drought", "낙뢰": "heavy_rain",
+    "지진해일": "tsunami", "해일": "tsunami", "폭풍해일": "storm_surge", "산불": "wildfire",
+    "화재": "wildfire", "산사태": "landslide", "홍수": "flood", "가뭄": "drought", "낙뢰": "heavy_rain",
 }
+
+#: Disaster-text categories that do not say what happened (기타, "other"; 교통, "traffic", which may be
+#: a road closed by a flood): the message text decides. Those that are also a known kind without a
+#: picture (교통) are that kind only when the text names no disaster.
+GENERIC_CATEGORIES = frozenset({"기타", "교통", "교통사고", "교통통제", "재난", "안전"})
 
 # Real alert kinds without a picture, by name (folded) -> English description. Korean disaster-text
 # categories first, then common names in the other languages.
@@ -896,8 +913,28 @@ _NON_VISUAL_NAMES: dict[str, str] = {
     "폭발": "explosion", "붕괴": "structural collapse", "수도": "water supply", "단수": "water outage",
     "통신": "telecom outage", "에너지": "energy supply", "금융": "financial", "환경오염사고":
     "environmental pollution accident", "화학사고": "chemical accident", "방사능": "radiation",
-    "오존": "ozone", "안개": "fog", "우박": "hail", "다중밀집": "crowd crush",
+    "오존": "ozone", "안개": "fog", "우박": "hail", "다중밀집": "crowd crush", "ai": "avian influenza",
+    "비상사태": "state of emergency", "화생방": "CBRN hazard", "화생방사고": "CBRN hazard",
 }
+
+# CAP <category> of the kinds without a picture, by description (the values of the tables above).
+_NON_VISUAL_CAP: dict[str, str] = {
+    **dict.fromkeys(("infectious disease", "livestock disease", "avian influenza"), "Health"),
+    **dict.fromkeys(("traffic", "traffic accident", "road closure"), "Transport"),
+    **dict.fromkeys(("power cut", "water supply", "water outage", "telecom outage", "energy supply",
+                     "financial"), "Infra"),
+    **dict.fromkeys(("civil defence (air raid)", "civil defence", "air raid warning", "air raid alert",
+                     "air raid", "missile alert", "terrorism", "state of emergency"), "Security"),
+    **dict.fromkeys(("environmental pollution accident", "chemical accident", "radiation", "ozone",
+                     "air quality"), "Env"),
+    **dict.fromkeys(("fog", "hail", "tornado"), "Met"),
+    **dict.fromkeys(("missing person", "child abduction"), "Rescue"),
+    **dict.fromkeys(("structural collapse", "crowd crush"), "Safety"),
+    "explosion": "Fire", "CBRN hazard": "CBRNE",
+}
+
+# Names whose CAP <category> is not their type's: fine dust is air pollution, pictured as yellow dust.
+_NAME_CAP: dict[str, str] = {"미세먼지": "Env", "초미세먼지": "Env"}
 
 # Words that reveal a non-visual alert kind in a label or text, per language -> description.
 _NON_VISUAL_WORDS: dict[str, dict[str, str]] = {
@@ -1152,6 +1189,22 @@ def require_visual(event: str, disaster_key: str | None) -> DisasterType:
     raise NoVisualTemplate(_no_template_message(event, reason), event=str(event), reason=reason)
 
 
+def cap_category(name: str) -> str:
+    """The CAP ``<category>`` (one of :data:`CAP_CATEGORIES`) of a disaster-text category or an event
+    name: ``"호우"`` -> ``"Met"``, ``"산불"`` -> ``"Fire"``, ``"미세먼지"`` -> ``"Env"``, ``"감염병"`` ->
+    ``"Health"``, ``"교통"`` -> ``"Transport"``; ``"Other"`` for a name that says nothing (``"기타"``)
+    or that no table knows."""
+    if not isinstance(name, str) or not name.strip():
+        return "Other"
+    own = _NAME_CAP.get(_key(name.strip()))
+    if own is not None:
+        return own
+    found = disaster_for_name(name)
+    if found is not None:
+        return found.cap_category
+    return _NON_VISUAL_CAP.get(non_visual_event(name) or "", "Other")
+
+
 # ------------------------------------------------------------------------------------- codes
 _SUFFIX_LEVELS = {
     "tta": {"A": "advisory", "W": "warning"},
@@ -1285,9 +1338,29 @@ KMA_WARNING_NAMES: dict[str, str] = {
     "초미세먼지": "yellow_dust", "가뭄": "drought",
 }
 _KMA_SUFFIX = {"주의보": "advisory", "경보": "warning", "예비특보": "watch", "특보": None}
+# A warning of a type may also be named after its disaster-text category (화재경보, 해일주의보); only
+# :func:`kma_warning_for`, which asks about one type, reads those.
+_WARNING_NAMES = {**DISASTER_TEXT_CATEGORIES, **KMA_WARNING_NAMES}
 _KMA_RE = re.compile(
-    "(" + "|".join(sorted(KMA_WARNING_NAMES, key=len, reverse=True)) + ")"
+    "(" + "|".join(sorted(_WARNING_NAMES, key=len, reverse=True)) + ")"
     + r"\s*(" + "|".join(sorted(_KMA_SUFFIX, key=len, reverse=True)) + ")")
+
+
+def _strongest_warning(text: str, wanted) -> tuple[str, str, str | None] | None:
+    """(hazard name, suffix, level) of the strongest warning of ``text`` whose (name, level) passes
+    ``wanted``; of equally strong ones, the first named."""
+    if not text:
+        return None
+    best: tuple[tuple[int, int], str, str, str | None] | None = None
+    for m in _KMA_RE.finditer(unicodedata.normalize("NFKC", text)):
+        name, suffix = m.groups()
+        level = _KMA_SUFFIX[suffix]
+        if not wanted(name, level):
+            continue
+        rank = (_RANK.get(level or "", 0), -m.start())
+        if best is None or rank > best[0]:
+            best = (rank, name, suffix, level)
+    return best[1:] if best else None
 
 
 def kma_warning(text: str) -> tuple[DisasterType, str | None] | None:
@@ -1298,12 +1371,19 @@ def kma_warning(text: str) -> tuple[DisasterType, str | None] | None:
     ``"호우특보"`` -> (heavy_rain, None). When a text names several, the strongest level wins, then
     the first named ("강풍주의보를 강풍경보로 대치" is a strong wind warning).
     """
-    if not text:
-        return None
-    best: tuple[int, int, str, str | None] | None = None
-    for m in _KMA_RE.finditer(unicodedata.normalize("NFKC", text)):
-        level = _KMA_SUFFIX[m.group(2)]
-        cand = (_RANK.get(level or "", 0), -m.start(), KMA_WARNING_NAMES[m.group(1)], level)
-        if best is None or cand[:2] > best[:2]:
-            best = cand
-    return (DISASTERS[best[2]], best[3]) if best else None
+    found = _strongest_warning(text, lambda name, _level: name in KMA_WARNING_NAMES)
+    return (DISASTERS[KMA_WARNING_NAMES[found[0]]], found[2]) if found else None
+
+
+def kma_warning_for(text: str, disaster: DisasterType) -> tuple[str, str] | None:
+    """The strongest warning that a Korean ``text`` gives ``disaster``, as ``(warning name, level)``,
+    or None when it names none with a level.
+
+    The names are the KMA names and the disaster-text categories of the type, with the suffix joined:
+    ``("09시 호우주의보를 호우경보로 변경", heavy_rain)`` -> ``("호우경보", "warning")``;
+    ``("호우경보, 산사태주의보", landslide)`` -> ``("산사태주의보", "advisory")``; the warnings of other
+    types do not count, nor a 특보 that names no level.
+    """
+    found = _strongest_warning(
+        text, lambda name, level: level is not None and _WARNING_NAMES[name] == disaster.key)
+    return (found[0] + found[1], found[2]) if found else None

@@ -29,9 +29,18 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
-from cinealert import disasters as _disasters
 from cinealert.alerts.model import Alert, Area, Info, MultiMap
-from cinealert.disasters import DISASTERS, DisasterType, detect_disaster, get_disaster
+from cinealert.disasters import (
+    GENERIC_CATEGORIES,
+    DisasterType,
+    cap_category,
+    detect_disaster,
+    detect_level,
+    disaster_for_name,
+    kma_warning,
+    kma_warning_for,
+    non_visual_event,
+)
 from cinealert.errors import InputError
 
 #: Largest input read, in bytes (characters for a ``str``); checked before any parsing.
@@ -61,35 +70,6 @@ STEPS = {
     "안전안내": ("Moderate", "Expected", "Likely"),
 }
 
-#: Categories that name a disaster cinealert cannot picture. Their records read with ``disaster=None``
-#: (a list of the taxonomy, where it keeps one, is consulted first).
-NON_VISUAL_CATEGORIES = frozenset({
-    "감염병", "전염병", "가축질병", "AI", "조류인플루엔자", "실종", "정전", "통신", "금융", "수도",
-    "에너지", "테러", "민방공", "비상사태", "화생방사고", "환경오염사고", "화학사고", "폭발", "붕괴",
-    "안개", "방사능",
-})
-
-#: Categories that say nothing of what happened: the message text decides.
-GENERIC_CATEGORIES = frozenset({"기타", "교통", "교통사고", "교통통제", "재난", "안전"})
-
-#: Categories the taxonomy does not name but whose picture it has.
-EXTRA_CATEGORIES = {"미세먼지": "yellow_dust", "초미세먼지": "yellow_dust", "화재": "wildfire",
-                    "해일": "storm_surge"}
-
-#: CAP ``<category>`` of a disaster category.
-CAP_CATEGORIES = {
-    **dict.fromkeys(("지진", "지진해일", "산사태", "해일"), "Geo"),
-    **dict.fromkeys(("호우", "태풍", "대설", "한파", "폭염", "강풍", "풍랑", "건조", "황사", "가뭄", "홍수",
-                     "폭풍해일", "안개"), "Met"),
-    **dict.fromkeys(("산불", "화재", "폭발"), "Fire"),
-    **dict.fromkeys(("감염병", "전염병", "가축질병", "AI", "조류인플루엔자"), "Health"),
-    **dict.fromkeys(("미세먼지", "초미세먼지", "환경오염사고", "화학사고", "방사능"), "Env"),
-    **dict.fromkeys(("교통", "교통사고", "교통통제"), "Transport"),
-    **dict.fromkeys(("정전", "통신", "수도", "에너지", "금융"), "Infra"),
-    **dict.fromkeys(("테러", "민방공", "비상사태"), "Security"),
-    "실종": "Rescue", "붕괴": "Safety",
-}
-
 # Field names (lower case) of both APIs, by role; the first present wins.
 _SERIAL = ("sn", "md101_sn")
 _CREATED = ("crt_dt", "create_date")
@@ -104,11 +84,6 @@ _STRONG_KEYS = frozenset({"msg_cn", "dst_se_nm", "rcptn_rgn_nm", "emrg_step_nm",
 _WEAK_KEYS = frozenset({"sn", "msg", "create_date", "location_name", "location_id", "send_platform",
                         "disaster_name", "reg_ymd", "mdfcn_ymd"})
 
-_KMA_NAMES = ("폭풍해일", "지진해일", "호우", "대설", "한파", "폭염", "강풍", "풍랑", "건조", "황사", "태풍")
-_LEVEL_WORDS = {"경보": "warning", "주의보": "advisory", "예비특보": "watch"}
-_LEVEL_RANK = {"warning": 3, "watch": 2, "advisory": 1}
-_KMA = re.compile(f"({'|'.join(_KMA_NAMES)})\\s?(경보|주의보|예비특보)")
-
 _SENDER = re.compile(r"^\s*[\[［【]\s*([^\[\]［］【】\n]{1,40}?)\s*[\]］】]\s*")
 _SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -121,23 +96,6 @@ _TIME_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:[T ]?(\d{2})(\d{2})(\d{2})
 _EXERCISE = re.compile(r"[\[(（［]\s*(훈련|연습)\s*[\])）］]")
 _TEST = re.compile(r"[\[(（［]\s*(시험|테스트)\s*[\])）］]")
 _RETRACTION = ("오발령", "오발송")
-
-
-def _taxonomy(name: str):
-    """The function or set ``name`` of :mod:`cinealert.disasters`, or None where the taxonomy lacks it.
-
-    The taxonomy grows (``kma_warning``, ``disaster_for_name``, ``KNOWN_NON_VISUAL``, ``detect_level``);
-    this reader uses what is there and its own fallbacks otherwise.
-    """
-    return getattr(_disasters, name, None)
-
-
-def _detect_level(text: str) -> str | None:
-    found = _taxonomy("detect_level")
-    if found is None:
-        from cinealert.alerts import keyword
-        found = keyword.detect_level
-    return found(text)
 
 
 def to_iso(value: str) -> tuple[str | None, str]:
@@ -446,7 +404,7 @@ class MoisParser:
                               if lower not in _MAPPED and (text := _scalar(value)) is not None)
         info = Info(
             language="ko-KR",
-            categories=[CAP_CATEGORIES.get(category or "", "Other")] if category else [],
+            categories=[cap_category(category)] if category else [],
             event=event,
             urgency=urgency, severity=severity, certainty=certainty,
             effective=sent,
@@ -468,17 +426,17 @@ class MoisParser:
 
         The category decides first; a generic or unknown one leaves it to a KMA warning named in the
         text, then to the words of the text. A known category without a picture gives no type at all.
-        The level is the strongest KMA level the text gives the chosen type (``호우주의보`` -> advisory),
-        else any level word of the text when it names no other type's warning.
+        The level is the strongest level the text's warnings give the chosen type (``호우주의보`` ->
+        advisory), else any level word of the text when it names no other type's warning.
         """
         disaster: DisasterType | None = None
-        if category:
-            disaster, non_visual = _category_type(category)
-            if non_visual:
+        if category and category not in GENERIC_CATEGORIES:
+            disaster = disaster_for_name(category)
+            if disaster is None and non_visual_event(category):
                 warnings.append(f"no visual template for event {category[:80]!r}")
                 return None, None, category
         if disaster is None:
-            found = _kma_warning(message)
+            found = kma_warning(message)
             if found is not None:
                 disaster = found[0]
             else:
@@ -490,15 +448,12 @@ class MoisParser:
             warnings.append(f"no visual template for event {event[:80]!r}")
             return None, None, event
 
-        names = {n for n in (category, disaster.name_ko) if n}
-        matches = [(m.group(1), m.group(2)) for m in _KMA.finditer(message)]
-        matches += [(n, m.group(1)) for n in names - set(_KMA_NAMES)
-                    for m in re.finditer(re.escape(n) + r"\s?(경보|주의보|예비특보)", message)]
-        own = [(n, w) for n, w in matches if n in names]
-        if own:
-            name, word = max(own, key=lambda nw: _LEVEL_RANK[_LEVEL_WORDS[nw[1]]])
-            return disaster, _LEVEL_WORDS[word], f"{name}{word}"
-        level = None if matches else _detect_level(message)
+        own = kma_warning_for(message, disaster)
+        if own is not None:
+            name, level = own
+            return disaster, level, name
+        named_warning = kma_warning(message)
+        level = None if named_warning and named_warning[1] else detect_level(message)
         named = category if category and category not in GENERIC_CATEGORIES else disaster.name_ko
         return disaster, level, named
 
@@ -535,40 +490,6 @@ def _tier(step: str) -> str | None:
         if s.startswith(tier[:2]):
             return tier
     return None
-
-
-def _category_type(category: str) -> tuple[DisasterType | None, bool]:
-    """(type, non-visual) of a ``DST_SE_NM`` value; (None, False) when it says nothing."""
-    if category in GENERIC_CATEGORIES:
-        return None, False
-    by_name = _taxonomy("disaster_for_name")
-    try:
-        found = by_name(category) if by_name is not None else get_disaster(category)
-    except InputError:
-        found = None
-    if found is not None:
-        return found, False
-    known = _taxonomy("KNOWN_NON_VISUAL") or ()
-    if category in known or category.lower() in known or category in NON_VISUAL_CATEGORIES:
-        return None, True
-    key = EXTRA_CATEGORIES.get(category)
-    if key in DISASTERS:
-        return DISASTERS[key], False
-    return None, False
-
-
-def _kma_warning(text: str) -> tuple[DisasterType, str] | None:
-    """The first KMA warning (``호우경보``, ``대설주의보``) that ``text`` names, as (type, level)."""
-    hook = _taxonomy("kma_warning")
-    if hook is not None:
-        return hook(text)
-    m = _KMA.search(text)
-    if not m:
-        return None
-    try:
-        return get_disaster(m.group(1)), _LEVEL_WORDS[m.group(2)]
-    except InputError:
-        return None
 
 
 def _service_message(obj: dict) -> list[str]:
