@@ -22,7 +22,10 @@ class SceneMetadata:
 
     ``foreground`` and ``background`` are short noun phrases ("a row of red-roofed houses"); the
     built-in illustrator draws the objects they name (houses, trees, road, river, bridge, cars,
-    poles, paddies, apartment blocks, hanok, ...).
+    poles, paddies, apartment blocks, hanok, ...). ``motion`` says how things move ("flames rising and
+    flickering"); ``regions`` names the region classes that move (``water``, ``fire``, ``smoke`` ...) and
+    ``keywords`` the words a text-prompted segmenter looks for to mask them ("flood water", "flame").
+    ``camera`` is a suggested camera path.
     """
 
     disaster: str
@@ -36,6 +39,8 @@ class SceneMetadata:
     lighting: str = "soft diffuse light"
     mood: str = "tense"
     motion: list[str] = field(default_factory=list)
+    regions: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
     camera: str = "circle"
     language: str = "en"
 

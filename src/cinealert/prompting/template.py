@@ -744,6 +744,8 @@ class TemplateGenerator:
             lighting=lighting,
             mood=mood,
             motion=motion,
+            regions=[r.name.lower() for r in disaster.regions],
+            keywords=list(disaster.segmenter_keywords),
             camera=rng.choice(recipe.cameras),
             language="ko" if korean else "en",
         )

@@ -1,0 +1,266 @@
+"""The conversation with a metadata LLM: what it is asked, what it is taught to answer, and how its answer
+is read back into :class:`SceneMetadata`.
+
+One module serves both sides, so that fine-tuning (``cinealert finetune``) and generation (``--llm``)
+always agree:
+
+* :func:`alert_keywords` turns an alert into the keyword line the model sees (the paper fed CAP keywords);
+* :func:`build_messages` wraps it in a system and a user message (chat models), :func:`build_plain`
+  in a plain-text prompt (base models without a chat template);
+* :func:`target_text` is the answer a training example teaches: the metadata as one JSON object;
+* :func:`parse_output` reads a model's text back, JSON or prose, and cleans it: stray trailing tokens
+  ("0", "a"), a truncated last sentence, repeated phrases, and anything that mentions people.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+from cinealert.prompting.metadata import SEASONS, TIMES_OF_DAY, SceneMetadata
+from cinealert.prompting.template import mentions_people
+
+#: Fields the model writes (the rest — disaster, regions, keywords, language — come from the alert).
+MODEL_FIELDS = ("scene", "setting", "foreground", "background", "sky", "time_of_day", "season", "lighting",
+                "mood", "motion", "camera")
+_LIST_FIELDS = ("foreground", "background", "motion")
+
+SYSTEM_PROMPT = (
+    "You describe one photograph of a disaster for an emergency alert. Given the alert keywords, write "
+    "the scene metadata as one JSON object with the keys scene, setting, foreground (list), background "
+    "(list), sky, time_of_day, season, lighting, mood, motion (list) and camera. Describe only places, "
+    "objects, weather and light: no people appear in the image."
+)
+
+#: Shortest usable scene description, in words.
+MIN_SCENE_WORDS = 4
+
+_STRAY_TAIL = re.compile(r"(?:\s+(?:\d{1,3}|a|an|the|and|of|with|in|on|to|,|;|:|-))+\s*$", re.I)
+_SENTENCE = re.compile(r"[^.!?。]+(?:[.!?。]+|$)")
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def alert_keywords(alert, metadata: SceneMetadata | None = None) -> str:
+    """The keyword line for ``alert``: disaster, event, level, severity, area, time, season, language.
+
+    ``metadata`` (e.g. the template's, for the same alert and seed) supplies time of day and season when
+    the alert has no clock time.
+    """
+    parts = [f"disaster: {alert.disaster}"]
+    if alert.event:
+        parts.append(f"event: {alert.event}")
+    if alert.level:
+        parts.append(f"level: {alert.level}")
+    if alert.severity and alert.severity != "Unknown":
+        parts.append(f"severity: {alert.severity.lower()}")
+    areas = alert.area_names()
+    if areas:
+        parts.append("area: " + ", ".join(a[:40] for a in areas[:3]))
+    if metadata is not None:
+        parts.append(f"time: {metadata.time_of_day}")
+        parts.append(f"season: {metadata.season}")
+    language = (alert.language or "en").split("-")[0].lower()
+    parts.append(f"country: {'korea' if language == 'ko' else 'any'}")
+    return "; ".join(parts)
+
+
+def build_messages(keywords: str) -> list[dict[str, str]]:
+    """Chat messages asking for the metadata of one alert."""
+    return [{"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": f"Alert keywords: {keywords}"}]
+
+
+def build_plain(keywords: str) -> str:
+    """The same request as plain text, for models without a chat template."""
+    return f"{SYSTEM_PROMPT}\n\nAlert keywords: {keywords}\nScene metadata: "
+
+
+def target_text(metadata: SceneMetadata) -> str:
+    """The answer a training example teaches: the model-written fields as one compact JSON object."""
+    data = metadata.to_dict()
+    return json.dumps({k: data[k] for k in MODEL_FIELDS}, ensure_ascii=False)
+
+
+@dataclass
+class ParsedOutput:
+    """What :func:`parse_output` made of a model's text."""
+
+    metadata: SceneMetadata | None
+    form: str                                   # "json", "prose" or "none"
+    cleanups: list[str] = field(default_factory=list)
+    filled: list[str] = field(default_factory=list)   # fields taken from ``defaults``
+    problem: str | None = None                  # why the text could not be used (metadata is None)
+
+    @property
+    def needed_cleanup(self) -> bool:
+        return bool(self.cleanups)
+
+
+def clean_text(text: str, notes: list[str], *, what: str = "text") -> str:
+    """One phrase or a few sentences, cleaned: whitespace, stray trailing tokens, a truncated last
+    sentence, repeated sentences and phrases, sentences that mention people."""
+    text = " ".join(str(text).replace("\u0000", " ").split())
+    text = text.strip(" \"'`")
+    sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+    if len(sentences) > 1 and not re.search(r"[.!?。]$", sentences[-1]):
+        notes.append(f"{what}: dropped a truncated last sentence")
+        sentences = sentences[:-1]
+    kept: list[str] = []
+    seen: set[str] = set()
+    for s in sentences:
+        key = " ".join(_WORD.findall(s.lower()))
+        if key in seen:
+            notes.append(f"{what}: dropped a repeated sentence")
+            continue
+        if mentions_people(s):
+            notes.append(f"{what}: dropped a sentence that mentions people")
+            continue
+        seen.add(key)
+        kept.append(s)
+    text = " ".join(kept)
+    text = _dedupe_phrases(text, notes, what)
+    stripped = _STRAY_TAIL.sub("", text) if not re.search(r"[.!?。]$", text) else text
+    if stripped != text:
+        notes.append(f"{what}: removed stray trailing tokens {text[len(stripped):].strip()!r}")
+        text = stripped
+    return text.strip()
+
+
+def _dedupe_phrases(text: str, notes: list[str], what: str) -> str:
+    """Collapse a phrase of 2-8 words repeated back to back ("the river the river the river")."""
+    words = text.split()
+    changed = False
+    n = 8
+    while n >= 2:
+        i = 0
+        while i + 2 * n <= len(words):
+            if [w.lower() for w in words[i:i + n]] == [w.lower() for w in words[i + n:i + 2 * n]]:
+                del words[i + n:i + 2 * n]
+                changed = True
+                continue
+            i += 1
+        n -= 1
+    if changed:
+        notes.append(f"{what}: collapsed a repeated phrase")
+    return " ".join(words)
+
+
+def _json_object(text: str) -> dict | None:
+    """The first JSON object in ``text`` (a truncated one is closed when that is enough)."""
+    start = text.find("{")
+    if start < 0:
+        return None
+    depth, in_str, esc = 0, False, False
+    for i in range(start, len(text)):
+        ch = text[i]
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "{[":
+            depth += 1
+        elif ch in "}]":
+            depth -= 1
+            if depth == 0:
+                try:
+                    found = json.loads(text[start:i + 1])
+                except json.JSONDecodeError:
+                    return None
+                return found if isinstance(found, dict) else None
+    # truncated: close what is open, dropping a half-written last value
+    body = text[start:]
+    for cut in (body, body[: body.rfind(",")] if "," in body else body):
+        for tail in ('"}', '"]}', "}", "]}", '""}'):
+            try:
+                found = json.loads(cut + tail)
+            except json.JSONDecodeError:
+                continue
+            if isinstance(found, dict):
+                return found
+    return None
+
+
+def parse_output(text: str, *, disaster: str, language: str = "en",
+                 defaults: SceneMetadata | None = None) -> ParsedOutput:
+    """Read a model's answer into :class:`SceneMetadata`.
+
+    Args:
+        text: the generated text (the prompt not included).
+        disaster: the alert's disaster key (the model does not choose it).
+        language: ``"ko"`` or ``"en"``, copied into the metadata.
+        defaults: metadata whose fields fill what the model left out or got wrong (its ``regions`` and
+            ``keywords`` are always used); each filled field is listed in ``ParsedOutput.filled``.
+
+    The answer is unusable (``metadata`` None, ``problem`` set) when no scene description of at least
+    :data:`MIN_SCENE_WORDS` words survives cleaning.
+    """
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}.")
+    notes: list[str] = []
+    obj = _json_object(text)
+    form = "json" if obj is not None else "prose"
+    values: dict = {}
+    if obj is not None:
+        for key in MODEL_FIELDS:
+            raw = obj.get(key)
+            if key in _LIST_FIELDS:
+                items = raw if isinstance(raw, list) else ([raw] if isinstance(raw, str) else [])
+                cleaned = [clean_text(str(i), notes, what=key) for i in items if isinstance(i, (str, int, float))]
+                cleaned = [c for c in cleaned if c]
+                if cleaned:
+                    values[key] = cleaned[:6]
+            elif key == "camera" and isinstance(raw, str):
+                values[key] = " ".join(raw.split())      # a path name, not prose: checked below
+            elif isinstance(raw, (str, int, float)):
+                cleaned = clean_text(str(raw), notes, what=key)
+                if cleaned:
+                    values[key] = cleaned
+    else:
+        prose = clean_text(text, notes, what="scene")
+        sentences = [s.strip() for s in _SENTENCE.findall(prose) if s.strip()]
+        if sentences:
+            values["scene"] = " ".join(sentences[:3])
+
+    for key, allowed in (("time_of_day", TIMES_OF_DAY), ("season", SEASONS)):
+        if key in values and values[key].lower().strip(". ") not in allowed:
+            notes.append(f"{key}: {values[key][:30]!r} is not one of {', '.join(allowed)}")
+            del values[key]
+        elif key in values:
+            values[key] = values[key].lower().strip(". ")
+    if "camera" in values:
+        from cinealert.render import CAMERAS
+        cam = values["camera"].lower().strip(". ").replace(" ", "-")
+        if cam in CAMERAS:
+            values["camera"] = cam
+        else:
+            notes.append(f"camera: {values['camera'][:30]!r} is not a camera path")
+            del values["camera"]
+
+    scene = values.get("scene", "")
+    if len(_WORD.findall(scene)) < MIN_SCENE_WORDS:
+        shown = " ".join(text.split())[:60]
+        return ParsedOutput(None, form if text.strip() else "none", notes,
+                            problem=f"no usable scene description in the model's answer ({shown!r})")
+
+    filled = []
+    base = defaults.to_dict() if defaults is not None else {}
+    data = {"disaster": disaster, "language": language}
+    for key in MODEL_FIELDS:
+        if key in values:
+            data[key] = values[key]
+        elif key in base:
+            data[key] = base[key]
+            filled.append(key)
+    if "setting" not in data:
+        data["setting"] = "the area named in the alert"
+        filled.append("setting")
+    for key in ("regions", "keywords"):
+        if key in base:
+            data[key] = base[key]
+    meta = SceneMetadata.from_dict(data)
+    return ParsedOutput(meta, form, notes, filled)
