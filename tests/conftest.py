@@ -32,3 +32,10 @@ def layered_scene():
     image[50:90, 60:100] = [0.7, 0.3, 0.2]
     regions[50:90, 60:100] = Region.NONE
     return np.clip(image, 0, 1).astype(np.float32), depth, regions
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory):
+    """A folder holding a tiny random Llama causal LM and its byte-level BPE tokenizer (chat template set)."""
+    from fixtures.tiny_models import make_tiny_llama
+    return make_tiny_llama(tmp_path_factory.mktemp("tiny_llama"))

@@ -39,6 +39,8 @@ BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("alerts", "mois", "cinealert.alerts.mois:MoisParser"),
     BackendEntry("alerts", "keyword", "cinealert.alerts.keyword:KeywordParser"),
     BackendEntry("prompting", "template", "cinealert.prompting.template:TemplateGenerator"),
+    BackendEntry("prompting", "llm", "cinealert.prompting.llm:LocalLLMGenerator", builtin=False),
+    BackendEntry("prompting", "openai", "cinealert.prompting.llm:OpenAIGenerator", builtin=False),
     BackendEntry("imaging", "procedural", "cinealert.imaging.procedural:ProceduralIllustrator"),
     BackendEntry("segmenter", "hints", "cinealert.scene.hints:HintSegmenter"),
     BackendEntry("segmenter", "heuristic", "cinealert.scene.heuristic_segmenter:HeuristicSegmenter"),
