@@ -164,3 +164,27 @@ def test_generator_metadata():
     assert TemplateGenerator.name == "template"
     assert TemplateGenerator.availability() == (True, "built in")
     assert TemplateGenerator.summary
+
+
+@pytest.mark.parametrize("area, language, tag", [
+    ("강원 산간", "ko-KR", "mountain"), ("부산 앞바다", "ko-KR", "coast"), ("서울특별시 전체", "ko-KR", "city"),
+    ("낙동강 하류", "ko-KR", "river"),
+    ("Coastal waters of Puget Sound", "en-US", "coast"), ("Upper Rio Grande Valley", "en-US", "mountain"),
+])
+def test_area_names_choose_the_landscape(area, language, tag):
+    from cinealert.prompting.template import LANDSCAPES, RECIPES, area_tags
+    a = alert("heavy_rain", language=language, areas=[Area(area)])
+    assert tag in area_tags(a)
+    options = RECIPES["heavy_rain"].ko if language.startswith("ko") else RECIPES["heavy_rain"].en
+    if any(tag in LANDSCAPES[k].tags for k in options):
+        for seed in range(6):
+            m = GEN.generate(a, seed=seed)
+            key = next(k for k in options if LANDSCAPES[k].setting == m.setting)
+            assert tag in LANDSCAPES[key].tags
+
+
+def test_area_without_terrain_words_keeps_variety():
+    from cinealert.prompting.template import area_tags
+    a = alert("flood", language="en-US", areas=[Area("Zone 7")])
+    assert area_tags(a) == set()
+    assert len({GEN.generate(a, seed=s).setting for s in range(12)}) > 1

@@ -873,6 +873,49 @@ _TYPES = [_build(spec) for spec in _SPECS]
 
 DISASTERS: dict[str, DisasterType] = {d.key: d for d in _TYPES}
 
+#: Words that name each moving region class in a description of the scene (what a viewer must see).
+REGION_WORDS: dict[Region, tuple[str, ...]] = {
+    Region.WATER: ("water", "flood", "river", "stream", "sea", "wave", "surf", "tide", "puddle", "torrent"),
+    Region.FIRE: ("fire", "flame", "blaze", "burning", "inferno"),
+    Region.SMOKE: ("smoke",),
+    Region.CLOUD: ("cloud", "sky", "storm"),
+    Region.FOLIAGE: ("tree", "palm", "pine", "branch", "forest", "crown", "bamboo"),
+    Region.DEBRIS: ("mud", "debris", "landslide", "rock", "soil", "boulder", "slope"),
+    Region.SHIMMER: ("heat", "shimmer", "haze", "parched", "cracked", "dry"),
+    Region.DUST: ("dust", "haze", "rubble"),
+}
+
+#: Words that name each whole-frame effect in a description of the scene.
+EFFECT_WORDS: dict[str, tuple[str, ...]] = {
+    "rain": ("rain", "downpour", "shower", "drizzle"),
+    "snowfall": ("snow", "blizzard", "flurr"),
+    "embers": ("ember", "spark", "fire", "flame"),
+    "shake": ("crack", "collapse", "rubble", "fallen", "toppled", "earthquake", "shak"),
+    "heat_haze": ("heat", "haze", "shimmer", "sun"),
+    "dust_haze": ("dust", "haze"),
+    "wind": ("wind", "gust", "bend", "blown", "gale", "swaying"),
+}
+
+
+def visual_concepts(disaster: DisasterType) -> dict[str, tuple[str, ...]]:
+    """What a picture of ``disaster`` must show, as concept → words that name it: each moving region
+    class and each whole-frame effect of its motion vocabulary."""
+    found: dict[str, tuple[str, ...]] = {}
+    for region in disaster.regions:
+        if region in REGION_WORDS:
+            found[region.name.lower()] = REGION_WORDS[region]
+    for effect in disaster.effects:
+        if effect in EFFECT_WORDS:
+            found[effect] = EFFECT_WORDS[effect]
+    return found
+
+
+def missing_concepts(text: str, disaster: DisasterType) -> list[str]:
+    """The concepts of :func:`visual_concepts` that ``text`` (English) does not name."""
+    low = text.lower()
+    return [name for name, words in visual_concepts(disaster).items() if not any(w in low for w in words)]
+
+
 #: The seven disaster types of the paper.
 PAPER_TYPES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", "earthquake")
 

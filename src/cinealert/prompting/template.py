@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 
 from cinealert.alerts.model import Alert
-from cinealert.disasters import DISASTERS, get_disaster
+from cinealert.disasters import DISASTERS, get_disaster, missing_concepts, visual_concepts
 from cinealert.prompting.metadata import SEASONS, TIMES_OF_DAY, SceneMetadata
 
 # --------------------------------------------------------------------------------------------------
@@ -508,7 +508,8 @@ RECIPES: dict[str, Recipe] = {
          "{place} is caught in the full force of a typhoon",
          "Typhoon winds tear through {place} under a black sky"),
         ("trees bent almost flat by the wind", "torn roof panels and debris scattered across the road",
-         "toppled utility poles with snapped power lines", "wind-driven rain slanting across the road"),
+         "toppled utility poles with snapped power lines", "wind-driven rain slanting across the road",
+         "farm|rain water pouring in streams across the flattened fields"),
         ("coast|huge waves breaking over the sea wall", "dark storm clouds spiralling overhead",
          "a forest on the hills thrashing in the gale", "river|a swollen river churning under the storm"),
         ("with the howl of the wind", "with everything loose flying past"),
@@ -542,9 +543,9 @@ RECIPES: dict[str, Recipe] = {
          "Wind-driven waves flood the waterfront of {place}",
          "The sea rises over the quays of {place} in a violent storm surge"),
         ("sea water surging over the sea wall", "waves flooding the coastal road",
-         "boats straining at their moorings in the surge"),
+         "boats straining at their moorings in the surge", "palm and pine trees bending hard in the gale"),
         ("tall storm waves breaking against the breakwater", "a dark sea whipped white by the wind",
-         "hills half hidden by driving rain"),
+         "hills half hidden by driving rain", "a line of wind-torn trees along the shore"),
         ("with the pounding of the surf", "with spray flying over everything"),
         "summer autumn", "swing circle dolly-zoom"),
     "high_seas": _r(
@@ -553,7 +554,7 @@ RECIPES: dict[str, Recipe] = {
          "Towering waves roll in against {place}",
          "A rough sea throws spray over the waterfront of {place}"),
         ("tall waves crashing against the sea wall in bursts of spray", "fishing boats rocking hard in the harbour",
-         "white foam washing across the quay"),
+         "white foam washing across the quay", "flags and ropes snapping in the gale on the quay"),
         ("rows of high waves rolling in from the open sea", "white spray blowing off the wave crests",
          "a grey sea heaving under the wind"),
         ("with the boom of the breaking waves", "with salt spray in the air"),
@@ -613,9 +614,9 @@ RECIPES: dict[str, Recipe] = {
          "A long dry spell has turned {place} brown and brittle",
          "Dry wind stirs the parched grass around {place}"),
         ("dry brown grass bending in a warm wind", "dead leaves piled against the fence",
-         "a dusty road with small dust devils"),
+         "a dusty road with small dust devils", "heat haze shimmering over the parched ground"),
         ("pine-covered ridges turned brown and brittle", "a dry forest on the hill",
-         "dusty hills under a hard blue sky"),
+         "dusty hills under a hard blue sky", "hills wavering in the heat haze"),
         ("with a restless, tinder-dry wind", "with a sense of danger in the dry air"),
         "spring autumn", "circle swing"),
 }
@@ -679,6 +680,28 @@ def _southern(alert: Alert) -> bool:
     return bool(lats) and sum(lats) / len(lats) < 0
 
 
+#: Words of an alert's area names that tell what kind of place it is (Korean, English), by landscape tag.
+AREA_WORDS: dict[str, tuple[str, ...]] = {
+    "coast": ("해안", "해변", "연안", "앞바다", "항구", "항만", "섬", "도서", "coast", "shore", "beach", "bay",
+              "harbo", "port", "island", "seaside", "marine", "waters"),
+    "mountain": ("산간", "산지", "산악", "산림", "계곡", "고개", "mountain", "highland", "valley", "ridge",
+                 "alpine", "forest"),
+    "river": ("강변", "강가", "하천", "천변", "유역", "river", "creek", "basin", "stream"),
+    "city": ("도심", "시내", "특별시", "광역시", "구청", "city", "metro", "urban", "downtown"),
+    "farm": ("평야", "농촌", "들녘", "plain", "rural", "farm", "county", "prairie"),
+}
+
+
+def area_tags(alert: Alert) -> set[str]:
+    """Landscape tags the alert's area names suggest ("강원 산간" → mountain, "Chaves County Plains" →
+    farm); empty when they say nothing of the terrain."""
+    text = " ".join(alert.area_names()).lower()
+    tags = {tag for tag, words in AREA_WORDS.items() if any(w in text for w in words)}
+    if any(len(t) >= 2 and t.endswith("강") for t in text.split()):     # 한강, 낙동강 (not 강원)
+        tags.add("river")
+    return tags
+
+
 def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
@@ -703,7 +726,9 @@ class TemplateGenerator:
         rng = random.Random(int(seed) ^ _stable_hash(disaster.key))
         korean = (alert.language or "").lower().startswith("ko")
 
-        landscape = LANDSCAPES[rng.choice(recipe.ko if korean else recipe.en)]
+        options = recipe.ko if korean else recipe.en
+        hinted = [k for k in options if LANDSCAPES[k].tags & area_tags(alert)]
+        landscape = LANDSCAPES[rng.choice(hinted or options)]
 
         clock = _clock(alert)
         if clock is not None:
@@ -727,6 +752,7 @@ class TemplateGenerator:
             weather = recipe.night_weather
         sky = rng.choice(SKIES[weather][group])
         lighting = rng.choice(LIGHTS[weather][group])
+        self._cover(rng, disaster, recipe, landscape, f"{scene} {sky}", fg, bg)
 
         severe = alert.level == "warning" or alert.severity in ("Extreme", "Severe")
         mood = f"{rng.choice(MOODS_SEVERE if severe else MOODS_MILD)}, {rng.choice(recipe.feel)}"
@@ -749,6 +775,30 @@ class TemplateGenerator:
             camera=rng.choice(recipe.cameras),
             language="ko" if korean else "en",
         )
+
+    @staticmethod
+    def _cover(rng: random.Random, disaster, recipe: Recipe, landscape: Landscape, scene: str,
+               fg: list[str], bg: list[str]) -> None:
+        """Make the objects name what the picture must show (the disaster's moving regions and effects,
+        :func:`visual_concepts`) where the recipe has a fitting phrase for this landscape: a missing
+        concept's phrase is added, or takes the place of the last piece of scenery."""
+        concepts = visual_concepts(disaster)
+        for concept in missing_concepts(" ".join([scene, *fg, *bg]), disaster):
+            words = concepts[concept]
+            for pool, target, most in ((recipe.fg, fg, 4), (recipe.bg, bg, 3)):
+                options = []
+                for e in pool:
+                    tag, _, phrase = e.rpartition("|")
+                    if (not tag or tag in landscape.tags) and phrase not in fg + bg \
+                            and any(w in phrase.lower() for w in words):
+                        options.append(phrase)
+                if options:
+                    pick = rng.choice(options)
+                    if len(target) < most:
+                        target.append(pick)
+                    else:
+                        target[-1] = pick
+                    break
 
     @staticmethod
     def _objects(rng: random.Random, recipe: Recipe, landscape: Landscape, elements: tuple[str, ...],
