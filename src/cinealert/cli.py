@@ -53,6 +53,27 @@ Moving regions and depth are estimated from the photo (built-in heuristics, or a
 """
 
 
+EPILOG_DATASET = """\
+examples:
+  cinealert dataset build photos/ -o data/meta.jsonl
+  cinealert dataset build photos/ -o data/meta.jsonl --captioner models/blip-large
+
+photos/ holds one folder per disaster type (flood/, wildfire/, heavy_snow/, 산불/ ...). Images that are
+too small, too blurry, too dark or washed out, or near-duplicates are dropped; DATA.report.json next to
+the JSONL lists what was dropped and why. Each kept image becomes one keywords → metadata pair.
+"""
+
+EPILOG_FINETUNE = """\
+examples:
+  cinealert finetune --base models/llama-2-7b-chat --data data/meta.jsonl --out out/lora --epochs 3
+  cinealert finetune --base models/tiny --data data/meta.jsonl --out out/lora --steps 200 --rank 8
+  cinealert prompt flood --llm models/llama-2-7b-chat --adapter out/lora
+
+Progress and losses go to OUT/train_log.jsonl; checkpoints to OUT/checkpoints/ (a stopped run continues
+from the latest one when started again with the same settings); the adapter is saved in OUT itself.
+"""
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors and exit status 2."""
 
@@ -76,6 +97,22 @@ def _time(text: str):
         raise argparse.ArgumentTypeError(f"expected an ISO 8601 time such as 2024-07-10T09:00:00+09:00, "
                                          f"got {text!r}") from None
     return t if t.tzinfo else t.replace(tzinfo=timezone.utc)
+
+
+def _llm_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("metadata LLM (default: the built-in template)")
+    g.add_argument("--llm", default=None, metavar="DIR|URL",
+                   help="a local Hugging Face causal LM folder, or an OpenAI-compatible server URL "
+                        "(vLLM, llama.cpp, Ollama: http://host:port or http://host:port/v1)")
+    g.add_argument("--adapter", default=None, metavar="DIR",
+                   help="a LoRA adapter folder for --llm (from `cinealert finetune`)")
+    g.add_argument("--llm-model", default=None, metavar="NAME",
+                   help="model name to ask a server for (default: the first it lists)")
+    g.add_argument("--fallback", choices=("template",), default=None,
+                   help="when the LLM's answer cannot be used, write the metadata with the template "
+                        "instead of failing (the report says so)")
+    g.add_argument("--device", default=None, help="torch device for model backends (default: cuda if "
+                                                   "available, else cpu)")
 
 
 def _render_options(p: argparse.ArgumentParser) -> None:
@@ -119,6 +156,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
     p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
     _render_options(p)
+    _llm_options(p)
 
     p = sub.add_parser("animate", help="animate your own photo", epilog=EPILOG_ANIMATE,
                        formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -144,11 +182,71 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    _llm_options(p)
+
+    p = sub.add_parser("dataset", help="build fine-tuning data from folders of disaster photos",
+                       description="Fine-tuning data for the metadata LLM.")
+    dsub = p.add_subparsers(dest="dataset_command", metavar="ACTION", parser_class=_Parser, required=True)
+    d = dsub.add_parser("build", help="photos → quality filters → captions → metadata JSONL",
+                        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_DATASET,
+                        description="Build keywords → metadata training pairs from folders of photos named "
+                                    "by disaster type.")
+    d.add_argument("images", metavar="IMAGES", help="a folder with one subfolder per disaster type "
+                                                    "(flood/, wildfire/, 산불/, ...)")
+    d.add_argument("-o", "--out", required=True, metavar="DATA.jsonl", help="the JSONL file to write")
+    d.add_argument("--captioner", default=None, metavar="DIR",
+                   help="a BLIP captioning model folder (default: no captions; the metadata comes from "
+                        "the template and the measured image attributes)")
+    d.add_argument("--val-fraction", type=float, default=0.1, help="share of each type kept for "
+                                                                   "validation (default 0.1)")
+    d.add_argument("--seed", type=int, default=0, help="seed of the split and metadata (default 0)")
+    d.add_argument("--min-side", type=int, default=256, help="drop images with a shorter side below "
+                                                             "this many pixels (default 256)")
+    d.add_argument("--device", default=None, help="torch device for the captioner")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("finetune", help="LoRA fine-tune a local causal LM on keywords → metadata pairs",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, epilog=EPILOG_FINETUNE,
+                       description="LoRA (peft) supervised fine-tuning of a local causal LM on the JSONL "
+                                   "of `cinealert dataset build`; the adapter loads with --adapter.")
+    p.add_argument("--base", required=True, metavar="DIR", help="the base model folder (Hugging Face)")
+    p.add_argument("--data", required=True, metavar="DATA.jsonl", help="training pairs")
+    p.add_argument("--out", required=True, metavar="DIR", help="adapter, checkpoints and logs go here")
+    g = p.add_argument_group("schedule")
+    g.add_argument("--steps", type=int, default=None, help="optimizer steps (default: one epoch)")
+    g.add_argument("--epochs", type=float, default=None, help="epochs instead of --steps")
+    g.add_argument("--lr", type=float, default=2e-4, help="learning rate (default 2e-4)")
+    g.add_argument("--batch-size", type=int, default=4, help="examples per micro-batch (default 4)")
+    g.add_argument("--grad-accum", type=int, default=1, help="micro-batches per step (default 1)")
+    g.add_argument("--max-length", type=int, default=512, help="tokens per example (default 512)")
+    g.add_argument("--warmup", type=float, default=0.03, help="warm-up share of the steps (default 0.03)")
+    g.add_argument("--eval-every", type=int, default=None, help="validation every N steps "
+                                                                "(default: about 10 times per run)")
+    g.add_argument("--save-every", type=int, default=None, help="checkpoint every N steps")
+    g.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    g.add_argument("--no-resume", action="store_true", help="start over even if --out holds checkpoints")
+    g = p.add_argument_group("LoRA")
+    g.add_argument("--rank", type=int, default=16, help="LoRA rank r (default 16)")
+    g.add_argument("--alpha", type=float, default=32, help="LoRA alpha (default 32)")
+    g.add_argument("--dropout", type=float, default=0.05, help="LoRA dropout (default 0.05)")
+    g.add_argument("--target-modules", default=None, metavar="NAMES",
+                   help="comma-separated module names (default: the attention projections)")
+    p.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    p.add_argument("--dtype", default=None, help="float32, bfloat16 or float16 (default: float32 on "
+                                                 "CPU, bf16 on CUDA)")
+    p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("backends", help="list every stage's backends and whether they can run here",
                        description="List every stage's backends and whether each is usable here.")
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
+
+
+def _llm_kwargs(args: argparse.Namespace) -> dict:
+    kw = {"llm": args.llm, "adapter": args.adapter, "fallback": args.fallback}
+    if args.llm:
+        kw.update(device=args.device, model_name=args.llm_model)
+    return kw
 
 
 def _options(args: argparse.Namespace):
@@ -163,6 +261,9 @@ def _options(args: argparse.Namespace):
                    camera=args.camera, camera_amplitude=args.camera_amplitude,
                    motion_speed=args.motion_speed, lang=getattr(args, "lang", None),
                    segmenter=args.segmenter, depth=args.depth, inpainter=args.inpainter,
+                   llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
+                   fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
+                   llm_model=getattr(args, "llm_model", None),
                    formats=formats, progress=not args.quiet)
 
 
@@ -184,6 +285,15 @@ def _print_result(result) -> None:
     print(f"  {r['disaster']}, {r['video']['width']}x{r['video']['height']}, {r['video']['frames']} frames "
           f"at {r['video']['fps']:g} fps, {r['timings_s']['total']:.1f} s; loop seam {m['loop_seam']:.2f}, "
           f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
+
+
+def _print_dataset(report, out) -> None:
+    data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
+    print(f"training data written to {out}")
+    for key in ("kept", "dropped", "train", "validation"):
+        if key in data:
+            print(f"  {key:10s} {data[key]}")
+    print(f"  report     {data.get('report_path') or str(out) + ' (DATA.report.json beside it)'}")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -213,14 +323,44 @@ def _run(args: argparse.Namespace) -> int:
                     print(f"warning     {w}")
     elif args.command == "prompt":
         from cinealert.alerts import read_input
+        from cinealert.disasters import require_visual
+        from cinealert.prompting import generate_metadata
         alert = read_input(args.input, lang=args.lang)
-        meta = registry.create("prompting", "template").generate(alert, seed=args.seed)
+        require_visual(alert.event or alert.headline, alert.disaster)
+        meta, how = generate_metadata(alert, seed=args.seed, **_llm_kwargs(args))
         if args.json:
             print(json.dumps({"metadata": meta.to_dict(), "prompt": meta.to_prompt(),
-                              "negative_prompt": meta.negative_prompt()}, ensure_ascii=False, indent=2))
+                              "negative_prompt": meta.negative_prompt(), "generator": how},
+                             ensure_ascii=False, indent=2))
         else:
+            if how.get("fallback_from"):
+                sys.stderr.write(f"note: {how['problem']}; the template wrote the metadata\n")
             print(meta.to_prompt())
             print(f"\nnegative: {meta.negative_prompt()}")
+    elif args.command == "dataset":
+        from cinealert.training.dataset import build_dataset
+        report = build_dataset(args.images, args.out, captioner=args.captioner,
+                               val_fraction=args.val_fraction, seed=args.seed, min_side=args.min_side,
+                               device=args.device, progress=not args.quiet)
+        _print_dataset(report, args.out)
+    elif args.command == "finetune":
+        from cinealert.training.finetune import FinetuneConfig, finetune
+        targets = tuple(t.strip() for t in args.target_modules.split(",") if t.strip()) \
+            if args.target_modules else None
+        config = FinetuneConfig(rank=args.rank, alpha=args.alpha, dropout=args.dropout,
+                                target_modules=targets, learning_rate=args.lr, epochs=args.epochs,
+                                steps=args.steps, batch_size=args.batch_size, grad_accum=args.grad_accum,
+                                max_length=args.max_length, warmup_ratio=args.warmup, seed=args.seed,
+                                eval_every=args.eval_every, save_every=args.save_every, device=args.device,
+                                dtype=args.dtype)
+        result = finetune(args.base, args.data, args.out, config, resume=not args.no_resume,
+                          progress=not args.quiet)
+        val = "n/a" if result.val_loss is None else f"{result.val_loss:.4f}"
+        train = "n/a" if result.train_loss is None else f"{result.train_loss:.4f}"
+        print(f"adapter written to {result.adapter_dir}/ after {result.steps_done} steps "
+              f"({result.seconds:.1f} s): train loss {train}, validation loss {val}")
+        print(f"  log     {result.log_path}")
+        print(f"  use it  cinealert prompt flood --llm {args.base} --adapter {result.adapter_dir}")
     elif args.command == "backends":
         rows = []
         for b in registry.BACKENDS:

@@ -42,11 +42,15 @@ class Options:
     camera_amplitude: float = 1.0
     motion_speed: float = 1.0
     lang: str | None = None
-    prompting: str = "template"
     imaging: str = "procedural"
     segmenter: str | None = None     # None: the image's hints when it has them, else heuristic
     depth: str | None = None
     inpainter: str = "pushpull"
+    llm: str | None = None           # a local causal LM folder or an OpenAI-compatible server URL
+    adapter: str | None = None       # a LoRA adapter folder for ``llm``
+    llm_model: str | None = None     # the model name to ask a server for
+    fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
+    device: str | None = None        # torch device for model backends
     formats: tuple[str, ...] = ("mp4", "gif", "webp", "poster")
     progress: bool = True
 
@@ -71,7 +75,9 @@ class Options:
             raise InputError(f"--camera-amplitude must be between 0 and 4, got {self.camera_amplitude:g}.")
         if not 0 <= self.motion_speed <= 5:
             raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
-        for stage, name in (("prompting", self.prompting), ("imaging", self.imaging),
+        if self.adapter is not None and self.llm is None:
+            raise InputError("--adapter needs --llm (the base model folder it was trained on)")
+        for stage, name in (("imaging", self.imaging),
                             ("segmenter", self.segmenter), ("depth", self.depth),
                             ("inpainter", self.inpainter)):
             if name is not None:
@@ -118,8 +124,10 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     require_visual(alert.event or alert.headline, alert.disaster)
 
     # 2. Metadata
-    generator = registry.create("prompting", opts.prompting)
-    metadata = generator.generate(alert, seed=opts.seed)
+    from cinealert.prompting import generate_metadata
+    llm_options = {"device": opts.device, "model_name": opts.llm_model} if opts.llm else {}
+    metadata, how = generate_metadata(alert, seed=opts.seed, llm=opts.llm, adapter=opts.adapter,
+                                      fallback=opts.fallback, **llm_options)
     clock.lap("metadata")
 
     # 3. Image
@@ -127,10 +135,10 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     result = illustrator.generate(metadata, width=opts.width, height=opts.height, seed=opts.seed)
     clock.lap("image")
 
-    backends = {"alerts": alert.source,
-                "prompting": generator.name, "imaging": illustrator.name}
+    backends = {"alerts": alert.source, "prompting": how["backend"], "imaging": illustrator.name}
     return _animate_and_deliver(result, alert=alert, metadata=metadata, input_value=input_value,
-                                out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends)
+                                out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends,
+                                metadata_report=how)
 
 
 def animate(image_path: str | Path, disaster: str, out_dir: str | Path, options: Options | None = None,
@@ -186,8 +194,8 @@ def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.nd
 
 
 def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: str, out_dir: Path,
-                         opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None
-                         ) -> JobResult:
+                         opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None,
+                         metadata_report: dict | None = None) -> JobResult:
     from cinealert.deliver.cap_enrich import aea_media, enrich_cap
     from cinealert.deliver.marks import StatusMark, status_label
     from cinealert.deliver.encode import probe_video, write_json
@@ -286,6 +294,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "metadata": metadata.to_dict() if metadata is not None else None,
         "prompt": metadata.to_prompt() if metadata is not None else None,
         "negative_prompt": metadata.negative_prompt() if metadata is not None else None,
+        "metadata_generator": metadata_report,
         "seed": opts.seed,
         "backends": backends,
         "timings_s": clock.done(),

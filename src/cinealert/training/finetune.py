@@ -1,0 +1,813 @@
+"""LoRA fine-tuning of the metadata LLM (``cinealert finetune``).
+
+The training pair is the one :mod:`cinealert.prompting.llm_format` defines for generation: the prompt is
+the chat template applied to :func:`build_messages` (with the generation prompt) or, for a model without a
+chat template, :func:`build_plain`; the answer is the target JSON text followed by the end-of-sequence
+token. The loss covers the answer only (prompt and padding labels are ``-100``).
+
+The loop is plain PyTorch: AdamW, a linear warm-up then linear decay, gradient accumulation, gradient
+clipping at 1.0, seeded shuffling. Every run writes into its ``out`` folder:
+
+* ``train_log.jsonl``: one JSON object a line, each with an ``event``: ``start`` (parameter counts, data
+  statistics), ``resume``, ``train`` (one per optimizer step: step, epoch, loss, lr, grad_norm, seconds),
+  ``eval`` (step, val_loss) and ``end``;
+* ``checkpoints/step-N/``: the adapter, the optimizer and scheduler state, the RNG states and the position
+  in the data order (the last :data:`KEEP_CHECKPOINTS` are kept); a run started again with the same
+  settings continues from the latest one and ends with the same weights as a run never interrupted;
+* the final adapter in ``out`` itself (``adapter_config.json``, ``adapter_model.safetensors``) with the
+  tokenizer files, loadable by ``peft.PeftModel.from_pretrained(base_model, out)``;
+* ``finetune.json``: settings, data statistics, results, the base model, versions and times.
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cinealert.errors import BackendUnavailable, InputError
+from cinealert.hf import model_dir, pick_device, pick_dtype, require
+from cinealert.prompting.llm_format import build_messages, build_plain
+
+IGNORE_INDEX = -100
+SPLITS = ("train", "validation")
+#: Splits a data file may hold besides the two used here (counted, not used).
+OTHER_SPLITS = ("test",)
+LOG_NAME = "train_log.jsonl"
+SUMMARY_NAME = "finetune.json"
+CHECKPOINT_DIR = "checkpoints"
+STATE_NAME = "trainer_state.pt"
+KEEP_CHECKPOINTS = 2
+MAX_GRAD_NORM = 1.0
+#: Smoothing of the reported training loss (an exponential moving average, bias-corrected).
+LOSS_SMOOTHING = 0.9
+
+#: Attention projections by model family, most specific first: the first set found is used.
+ATTENTION_MODULES = (
+    ("q_proj", "k_proj", "v_proj", "o_proj"),      # Llama, Mistral, Qwen, Gemma, OPT, ...
+    ("query_key_value", "dense"),                  # GPT-NeoX, Falcon, Bloom
+    ("c_attn", "c_proj"),                          # GPT-2
+    ("Wqkv", "out_proj"),                          # MPT
+    ("qkv_proj", "o_proj"),                        # Phi-3
+    ("query", "key", "value"),                     # BERT-like
+)
+#: Settings that shape the training trajectory: a checkpoint is resumed only when they all match.
+TRAJECTORY_KEYS = ("rank", "alpha", "dropout", "target_modules", "learning_rate", "epochs", "steps",
+                   "batch_size", "grad_accum", "max_length", "warmup_ratio", "weight_decay", "seed")
+
+
+# --------------------------------------------------------------------------------------------- settings
+
+@dataclass
+class FinetuneConfig:
+    """Settings of one fine-tuning run (the defaults follow common LoRA practice for 7B chat models).
+
+    ``epochs`` and ``steps`` are alternatives (give at most one); with neither, one epoch is run. One step
+    is one optimizer update over ``batch_size * grad_accum`` examples. ``eval_every`` defaults to about a
+    tenth of the run (and the end); ``save_every`` (checkpoints) to the same.
+    """
+
+    rank: int = 16
+    alpha: float = 32
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] | None = None      # None: the attention projections, found by name
+    learning_rate: float = 2e-4
+    epochs: float | None = None
+    steps: int | None = None
+    batch_size: int = 4
+    grad_accum: int = 1
+    max_length: int = 512
+    warmup_ratio: float = 0.03
+    weight_decay: float = 0.0
+    seed: int = 0
+    eval_every: int | None = None
+    save_every: int | None = None
+    device: str | None = None
+    dtype: str | None = None
+
+    def validate(self) -> None:
+        """Raise :class:`InputError` (one line) for an unusable setting."""
+        def whole(name: str, minimum: int, optional: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise InputError(f"finetune: {name} must be a whole number >= {minimum}, got {value!r}")
+
+        def number(name: str, low: float, high: float | None = None, *, low_open: bool = False,
+                   optional: bool = False) -> None:
+            value = getattr(self, name)
+            if value is None and optional:
+                return
+            ok = (isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+                  and (value > low if low_open else value >= low) and (high is None or value < high))
+            if not ok:
+                bound = f"{'>' if low_open else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
+                raise InputError(f"finetune: {name} must be a number {bound}, got {value!r}")
+
+        whole("rank", 1)
+        number("alpha", 0, low_open=True)
+        number("dropout", 0, 1)
+        number("learning_rate", 0, low_open=True)
+        number("epochs", 0, low_open=True, optional=True)
+        whole("steps", 1, optional=True)
+        if self.epochs is not None and self.steps is not None:
+            raise InputError("finetune: give steps or epochs, not both")
+        whole("batch_size", 1)
+        whole("grad_accum", 1)
+        whole("max_length", 8)
+        number("warmup_ratio", 0, 1)
+        number("weight_decay", 0)
+        whole("seed", 0)
+        whole("eval_every", 1, optional=True)
+        whole("save_every", 1, optional=True)
+        if self.target_modules is not None:
+            mods = self.target_modules
+            if isinstance(mods, str) or not isinstance(mods, Sequence) or not mods or \
+                    not all(isinstance(m, str) and m.strip() for m in mods):
+                raise InputError(f"finetune: target_modules must be a non-empty list of module names, "
+                                 f"got {mods!r}")
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        if data["target_modules"] is not None:
+            data["target_modules"] = list(data["target_modules"])
+        return data
+
+
+@dataclass
+class FinetuneResult:
+    """What :func:`finetune` did."""
+
+    adapter_dir: Path
+    steps_done: int
+    train_loss: float | None          # the last smoothed training loss (None when no step ran)
+    val_loss: float | None            # the last validation loss (None without validation examples)
+    log_path: Path
+    seconds: float                    # wall time of this call
+    trainable_params: int
+    total_params: int
+    resumed_from: int | None = None   # the checkpoint step this call continued from
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["adapter_dir"] = str(self.adapter_dir)
+        data["log_path"] = str(self.log_path)
+        return data
+
+
+# ------------------------------------------------------------------------------------------------- data
+
+@dataclass(frozen=True)
+class Example:
+    """One keywords → target pair of the data file."""
+
+    keywords: str
+    target: str
+    split: str
+    line: int
+
+
+def read_examples(path: str | Path) -> list[Example]:
+    """The examples of a JSONL data file, checked.
+
+    Each line is a JSON object with the texts ``"keywords"`` and ``"target"`` and ``"split"``
+    (``"train"``, ``"validation"`` or ``"test"``); other fields are ignored, blank lines skipped. A missing
+    file or malformed lines raise :class:`InputError` naming the line numbers.
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputError(f"--data: no such file {str(p)!r} (give the JSONL written by `cinealert dataset build`)")
+    if not p.is_file():
+        raise InputError(f"--data: {str(p)!r} is not a file")
+    try:
+        text = p.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise InputError(f"--data: {str(p)!r} is not UTF-8 text ({err.reason} at byte {err.start})") from None
+    except OSError as err:
+        raise InputError(f"--data: cannot read {str(p)!r}: {err.strerror or err}") from None
+    examples: list[Example] = []
+    problems: list[str] = []
+    allowed = SPLITS + OTHER_SPLITS
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            problems.append(f"line {number}: not valid JSON ({err.msg})")
+            continue
+        if not isinstance(record, dict):
+            problems.append(f"line {number}: not a JSON object")
+            continue
+        missing = [k for k in ("keywords", "target") if not isinstance(record.get(k), str) or not record[k].strip()]
+        if missing:
+            problems.append(f"line {number}: {' and '.join(repr(k) for k in missing)} missing or not text")
+            continue
+        split = record.get("split")
+        if split not in allowed:
+            problems.append(f"line {number}: split {split!r} is not one of {', '.join(allowed)}")
+            continue
+        examples.append(Example(record["keywords"], record["target"], split, number))
+    if problems:
+        shown = "; ".join(problems[:3]) + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
+        raise InputError(f"--data {str(p)!r}: {len(problems)} malformed line{'s' if len(problems) > 1 else ''} "
+                         f"({shown})")
+    if not any(e.split == "train" for e in examples):
+        raise InputError(f"--data {str(p)!r}: no training examples (no line with \"split\": \"train\")")
+    return examples
+
+
+def prompt_ids(tokenizer, keywords: str) -> list[int]:
+    """The token ids of the prompt for ``keywords``, exactly as generation builds it.
+
+    With a chat template: the template applied to :func:`build_messages` with the generation prompt (for a
+    template that refuses a system message, the system text goes at the head of the user message). Without
+    one: :func:`build_plain`, tokenised with the tokenizer's usual special tokens.
+    """
+    if getattr(tokenizer, "chat_template", None):
+        messages = build_messages(keywords)
+        try:
+            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        except Exception:  # noqa: BLE001 - jinja raises its own errors for "system role not supported"
+            merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
+            ids = tokenizer.apply_chat_template(merged, add_generation_prompt=True, tokenize=True)
+        return _ids(ids)
+    return _ids(tokenizer(build_plain(keywords)))
+
+
+def answer_ids(tokenizer, target: str) -> list[int]:
+    """The token ids of the answer: the target text and the end-of-sequence token."""
+    ids = _ids(tokenizer(target, add_special_tokens=False))
+    if tokenizer.eos_token_id is not None:
+        ids.append(int(tokenizer.eos_token_id))
+    return ids
+
+
+def _ids(value) -> list[int]:
+    """Token ids from what a tokenizer returned: a list, a nested list, a tensor or a BatchEncoding."""
+    if isinstance(value, Mapping) or hasattr(value, "keys"):
+        value = value["input_ids"]
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    value = list(value)
+    if value and isinstance(value[0], (list, tuple)):
+        value = list(value[0])
+    return [int(i) for i in value]
+
+
+def fit_lengths(n_prompt: int, n_answer: int, max_length: int) -> tuple[int, int, int]:
+    """How to fit a prompt and an answer into ``max_length`` tokens, keeping the answer's start.
+
+    Returns ``(drop_prompt_head, keep_prompt, keep_answer)``: the answer's tail is cut first; when the prompt
+    alone leaves less than half the length for the answer, the prompt's head is dropped too (its end, with
+    the keywords and the generation prompt, is kept).
+    """
+    if n_prompt + n_answer <= max_length:
+        return 0, n_prompt, n_answer
+    answer_room = min(n_answer, max(max_length - n_prompt, max_length // 2))
+    keep_prompt = min(n_prompt, max_length - answer_room)
+    return n_prompt - keep_prompt, keep_prompt, answer_room
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One tokenised example: ``labels`` is ``-100`` on the prompt."""
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+    truncated: bool
+
+    @property
+    def n_answer(self) -> int:
+        """Tokens the loss is computed on."""
+        return sum(1 for x in self.labels[1:] if x != IGNORE_INDEX)
+
+
+def encode_example(tokenizer, keywords: str, target: str, max_length: int) -> Encoded:
+    """Prompt + answer + EOS as input ids, with labels only on the answer, fitted into ``max_length``."""
+    prompt = prompt_ids(tokenizer, keywords)
+    answer = answer_ids(tokenizer, target)
+    drop, keep_prompt, keep_answer = fit_lengths(len(prompt), len(answer), max_length)
+    truncated = drop > 0 or keep_answer < len(answer)
+    prompt = prompt[drop:drop + keep_prompt]
+    answer = answer[:keep_answer]
+    return Encoded(tuple(prompt + answer), tuple([IGNORE_INDEX] * len(prompt) + answer), truncated)
+
+
+def collate(batch: Sequence[Encoded], pad_id: int, device=None) -> dict:
+    """Right-padded tensors ``input_ids``, ``attention_mask`` and ``labels`` (``-100`` on padding)."""
+    torch = require("torch", "fine-tuning")
+    width = max(len(e.input_ids) for e in batch)
+    ids = torch.full((len(batch), width), int(pad_id), dtype=torch.long)
+    mask = torch.zeros((len(batch), width), dtype=torch.long)
+    labels = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+    for row, e in enumerate(batch):
+        n = len(e.input_ids)
+        ids[row, :n] = torch.tensor(e.input_ids, dtype=torch.long)
+        mask[row, :n] = 1
+        labels[row, :n] = torch.tensor(e.labels, dtype=torch.long)
+    out = {"input_ids": ids, "attention_mask": mask, "labels": labels}
+    return {k: v.to(device) for k, v in out.items()} if device is not None else out
+
+
+# ----------------------------------------------------------------------------------------------- model
+
+def linear_module_names(model) -> list[str]:
+    """Names (last part) of the linear layers of ``model``, the output head excluded, in model order."""
+    torch = require("torch", "fine-tuning")
+    kinds: tuple[type, ...] = (torch.nn.Linear,)
+    try:
+        from transformers.pytorch_utils import Conv1D
+        kinds += (Conv1D,)
+    except ImportError:  # pragma: no cover - transformers always has it
+        pass
+    head = None
+    get_head = getattr(model, "get_output_embeddings", None)
+    if callable(get_head):
+        try:
+            head = get_head()
+        except (NotImplementedError, AttributeError):
+            head = None
+    names: list[str] = []
+    for full, module in model.named_modules():
+        if isinstance(module, kinds) and module is not head and full.split(".")[-1] not in ("lm_head", "score"):
+            name = full.split(".")[-1]
+            if name not in names:
+                names.append(name)
+    return names
+
+
+def default_target_modules(model) -> tuple[str, ...]:
+    """The layers LoRA adapts by default: the attention projections of the first family in
+    :data:`ATTENTION_MODULES` the model has, else every linear layer but the output head."""
+    present = set(linear_module_names(model))
+    for family in ATTENTION_MODULES:
+        found = tuple(m for m in family if m in present)
+        if len(found) >= min(2, len(family)):
+            return found
+    if not present:
+        raise BackendUnavailable("finetune: the base model has no linear layers LoRA could adapt")
+    return tuple(linear_module_names(model))
+
+
+def _check_targets(model, targets: Sequence[str]) -> tuple[str, ...]:
+    present = set(linear_module_names(model))
+    names = {full.split(".")[-1] for full, _ in model.named_modules()}
+    unknown = [t for t in targets if t not in present and t not in names]
+    if unknown:
+        raise InputError(f"finetune: target_modules {', '.join(unknown)} not in the base model; its linear "
+                         f"layers are {', '.join(sorted(present)) or '(none)'}")
+    return tuple(targets)
+
+
+def _load_base(base: Path, device, dtype):
+    transformers = require("transformers", "fine-tuning")
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(str(base), local_files_only=True)
+    except Exception as err:  # noqa: BLE001 - any loader failure is "this folder is not usable"
+        raise BackendUnavailable(f"--base {str(base)!r}: cannot load its tokenizer ({_first_line(err)})") from None
+    try:
+        model = transformers.AutoModelForCausalLM.from_pretrained(str(base), local_files_only=True, dtype=dtype)
+    except Exception as err:  # noqa: BLE001
+        raise BackendUnavailable(f"--base {str(base)!r}: cannot load a causal language model from it "
+                                 f"({_first_line(err)})") from None
+    model.to(device)
+    if getattr(model.config, "use_cache", None):
+        model.config.use_cache = False
+    return tokenizer, model
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return (text[0] if text else type(err).__name__)[:200]
+
+
+# ----------------------------------------------------------------------------------------- the schedule
+
+def _lr_factor(step: int, warmup: int, total: int) -> float:
+    """Multiplier of the learning rate for optimizer step ``step`` (0-based): a linear warm-up over
+    ``warmup`` steps, then a linear decay that reaches zero just after the last step."""
+    if step < warmup:
+        return (step + 1) / (warmup + 1)
+    return max(0.0, (total - step) / max(1, total - warmup))
+
+
+class _Order:
+    """The shuffled order of the training examples: epoch ``e`` is a permutation seeded by (seed, e), so any
+    position in the stream can be rebuilt without replaying it."""
+
+    def __init__(self, n: int, batch_size: int, seed: int):
+        self.n, self.batch_size, self.seed = n, batch_size, seed
+        self.batches_per_epoch = math.ceil(n / batch_size)
+        self._cache: dict[int, list[int]] = {}
+
+    def _perm(self, epoch: int) -> list[int]:
+        if epoch not in self._cache:
+            torch = require("torch", "fine-tuning")
+            g = torch.Generator().manual_seed((self.seed * 1_000_003 + epoch) % (2 ** 63))
+            self._cache = {epoch: torch.randperm(self.n, generator=g).tolist()}
+        return self._cache[epoch]
+
+    def batch(self, k: int) -> list[int]:
+        """Indices of micro-batch ``k`` (0-based over the whole run)."""
+        epoch, b = divmod(k, self.batches_per_epoch)
+        return self._perm(epoch)[b * self.batch_size:(b + 1) * self.batch_size]
+
+    def epoch(self, k: int) -> float:
+        """Epochs done after ``k`` micro-batches."""
+        return k / self.batches_per_epoch
+
+
+# ---------------------------------------------------------------------------------------------- losses
+
+def _loss_sum(model, batch: dict):
+    """Summed cross-entropy over the answer tokens of ``batch`` (float32) and their count."""
+    torch = require("torch", "fine-tuning")
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+    labels = batch["labels"][:, 1:]
+    keep = labels != IGNORE_INDEX
+    picked = logits[:, :-1][keep].float()
+    loss = torch.nn.functional.cross_entropy(picked, labels[keep], reduction="sum")
+    return loss, int(keep.sum())
+
+
+def evaluate(model, examples: Sequence[Encoded], batch_size: int, pad_id: int, device) -> float | None:
+    """Mean cross-entropy per answer token over ``examples`` (None when there are none)."""
+    if not examples:
+        return None
+    torch = require("torch", "fine-tuning")
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for i in range(0, len(examples), batch_size):
+            loss, n = _loss_sum(model, collate(examples[i:i + batch_size], pad_id, device))
+            total += float(loss)
+            count += n
+    if was_training:
+        model.train()
+    return total / count if count else None
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+
+def _checkpoints(out: Path) -> list[tuple[int, Path]]:
+    """Complete checkpoints in ``out``, oldest first."""
+    found = []
+    folder = out / CHECKPOINT_DIR
+    if folder.is_dir():
+        for p in folder.iterdir():
+            if p.is_dir() and p.name.startswith("step-") and p.name[5:].isdigit() and (p / STATE_NAME).is_file():
+                found.append((int(p.name[5:]), p))
+    return sorted(found)
+
+
+def _save_checkpoint(out: Path, step: int, model, state: dict) -> Path:
+    torch = require("torch", "fine-tuning")
+    folder = out / CHECKPOINT_DIR
+    folder.mkdir(parents=True, exist_ok=True)
+    tmp = folder / f".tmp-step-{step}"
+    final = folder / f"step-{step}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(str(tmp))
+    torch.save(state, tmp / STATE_NAME)
+    shutil.rmtree(final, ignore_errors=True)
+    os.replace(tmp, final)
+    for _, old in _checkpoints(out)[:-KEEP_CHECKPOINTS]:
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
+def _load_checkpoint(path: Path) -> dict:
+    torch = require("torch", "fine-tuning")
+    return torch.load(path / STATE_NAME, map_location="cpu", weights_only=True)
+
+
+def _rng_state(device) -> dict:
+    torch = require("torch", "fine-tuning")
+    state = {"cpu": torch.get_rng_state()}
+    if getattr(device, "type", "") == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def _set_rng_state(state: dict, device) -> None:
+    torch = require("torch", "fine-tuning")
+    torch.set_rng_state(state["cpu"])
+    if getattr(device, "type", "") == "cuda" and state.get("cuda"):
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _describe_mismatch(saved: dict, current: dict) -> str:
+    parts = []
+    for key in sorted(set(saved) | set(current)):
+        if saved.get(key) != current.get(key):
+            if key == "data_sha256":
+                parts.append("the data file changed")
+            elif key == "base":
+                parts.append(f"base {saved.get(key)} -> {current.get(key)}")
+            else:
+                parts.append(f"{key} {saved.get(key)!r} -> {current.get(key)!r}")
+    return ", ".join(parts[:4]) + (", ..." if len(parts) > 4 else "")
+
+
+# ------------------------------------------------------------------------------------------------ files
+
+def _append_jsonl(path: Path, record: dict) -> None:
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+def _trim_log(path: Path, step: int) -> None:
+    """Keep the log lines up to ``step`` (those after it belong to work the resumed run redoes)."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(record, dict):
+            continue
+        if record.get("event") in ("train", "eval", "end") and int(record.get("step", 0)) > step:
+            continue
+        if record.get("event") == "end":
+            continue
+        kept.append(line)
+    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _versions() -> dict:
+    out = {}
+    for name in ("torch", "transformers", "peft"):
+        try:
+            out[name] = __import__(name).__version__
+        except ImportError:  # pragma: no cover
+            out[name] = None
+    return out
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------------------------------------- finetune
+
+def finetune(base: str | Path, data: str | Path, out: str | Path, config: FinetuneConfig | None = None, *,
+             resume: bool = True, progress: bool = True,
+             log: Callable[[dict], None] | None = None) -> FinetuneResult:
+    """Fine-tune a LoRA adapter on the base model in ``base`` with the examples in ``data``.
+
+    Args:
+        base: a local Hugging Face causal-LM folder (nothing is downloaded).
+        data: the JSONL examples (see :func:`read_examples`).
+        out: the output folder (created); see the module notes for what goes in it.
+        config: the settings (:class:`FinetuneConfig` defaults when None).
+        resume: continue from the latest checkpoint in ``out`` when there is one; its settings, data and base
+            must match (else :class:`InputError`). With False, earlier checkpoints and log are discarded.
+        progress: print a summary to stderr and, when stderr is a terminal, a progress bar.
+        log: called with every line written to ``train_log.jsonl`` (a dict).
+
+    A ``KeyboardInterrupt`` during training saves a checkpoint of the last completed step before it is
+    raised again, so the same call continues where it stopped.
+    """
+    started = time.perf_counter()
+    started_at = _now()
+    config = config if config is not None else FinetuneConfig()
+    config.validate()
+    torch = require("torch", "fine-tuning")
+    peft = require("peft", "fine-tuning")
+
+    base = model_dir(base, "--base")
+    data = Path(data).expanduser()
+    out = Path(out).expanduser()
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {str(out)!r} is a file, not a folder")
+    if out.resolve() == base.resolve():
+        raise InputError("--out must not be the --base folder (the adapter would overwrite the model's files)")
+    examples = read_examples(data)
+    device = pick_device(config.device)
+    dtype = pick_dtype(device, config.dtype)
+
+    def say(message: str) -> None:
+        if progress:
+            sys.stderr.write(f"finetune: {message}\n")
+
+    # The base model, then LoRA with a seeded initialisation.
+    tokenizer, model = _load_base(base, device, dtype)
+    targets = (_check_targets(model, config.target_modules) if config.target_modules is not None
+               else default_target_modules(model))
+    torch.manual_seed(config.seed)
+    if device.type == "cuda":
+        torch.cuda.manual_seed_all(config.seed)
+    lora = peft.LoraConfig(task_type="CAUSAL_LM", r=config.rank, lora_alpha=config.alpha,
+                           lora_dropout=config.dropout, target_modules=list(targets))
+    try:
+        model = peft.get_peft_model(model, lora)
+    except ValueError as err:
+        raise InputError(f"finetune: LoRA does not fit this model ({_first_line(err)})") from None
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total_params = sum(p.numel() for p in model.parameters())
+
+    # The data, tokenised once.
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    encoded: dict[str, list[Encoded]] = {s: [] for s in SPLITS}
+    for e in examples:
+        if e.split in encoded:
+            encoded[e.split].append(encode_example(tokenizer, e.keywords, e.target, config.max_length))
+    train, val = encoded["train"], encoded["validation"]
+    stats = {
+        "examples": {s: sum(1 for e in examples if e.split == s) for s in SPLITS + OTHER_SPLITS},
+        "truncated": {s: sum(1 for e in encoded[s] if e.truncated) for s in SPLITS},
+        "mean_tokens": {s: (round(sum(len(e.input_ids) for e in encoded[s]) / len(encoded[s]), 1)
+                            if encoded[s] else None) for s in SPLITS},
+        "mean_answer_tokens": {s: (round(sum(e.n_answer for e in encoded[s]) / len(encoded[s]), 1)
+                                   if encoded[s] else None) for s in SPLITS},
+        "max_length": config.max_length,
+    }
+
+    # The schedule.
+    order = _Order(len(train), config.batch_size, config.seed)
+    if config.steps is not None:
+        total = config.steps
+    else:
+        total = max(1, math.ceil((config.epochs or 1.0) * order.batches_per_epoch / config.grad_accum))
+    eval_every = config.eval_every or max(1, round(total / 10))
+    save_every = config.save_every or eval_every
+    warmup = math.ceil(config.warmup_ratio * total)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
+
+    fingerprint = {k: getattr(config, k) for k in TRAJECTORY_KEYS}
+    fingerprint["target_modules"] = list(targets)
+    fingerprint["data_sha256"] = _sha256(data)
+    fingerprint["base"] = str(base.resolve())
+
+    # Resume, or start afresh.
+    out.mkdir(parents=True, exist_ok=True)
+    log_path = out / LOG_NAME
+    step, ema, ema_n, seconds_before, resumed_from = 0, 0.0, 0, 0.0, None
+    last_val: float | None = None
+    checkpoints = _checkpoints(out)
+    if resume and checkpoints:
+        saved_step, path = checkpoints[-1]
+        try:
+            state = _load_checkpoint(path)
+        except Exception as err:  # noqa: BLE001
+            raise InputError(f"finetune: checkpoint {str(path)!r} is unreadable ({_first_line(err)}); "
+                             "delete it or use --no-resume") from None
+        if state.get("fingerprint") != fingerprint:
+            raise InputError(f"finetune: {str(out)!r} holds checkpoints of a different run "
+                             f"({_describe_mismatch(state.get('fingerprint') or {}, fingerprint)}); "
+                             "use a new --out, or --no-resume to start over there")
+        weights = require("safetensors.torch", "fine-tuning").load_file(str(path / "adapter_model.safetensors"),
+                                                                       device=str(device))
+        peft.set_peft_model_state_dict(model, weights)
+        optimizer.load_state_dict(state["optimizer"])
+        scheduler.load_state_dict(state["scheduler"])
+        _set_rng_state(state["rng"], device)
+        step, ema, ema_n = int(state["step"]), float(state["ema"]), int(state["ema_n"])
+        seconds_before, last_val = float(state["seconds"]), state.get("val_loss")
+        resumed_from = step
+        _trim_log(log_path, step)
+    else:
+        shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
+        log_path.write_text("", encoding="utf-8")
+
+    def emit(record: dict) -> None:
+        _append_jsonl(log_path, record)
+        if log is not None:
+            log(record)
+
+    pct = 100.0 * trainable / total_params if total_params else 0.0
+    if resumed_from is None:
+        emit({"event": "start", "trainable_params": trainable, "total_params": total_params,
+              "target_modules": list(targets), "total_steps": total, "warmup_steps": warmup,
+              "device": str(device), "dtype": str(dtype).replace("torch.", ""), "data": stats})
+    else:
+        emit({"event": "resume", "step": step, "total_steps": total})
+        say(f"resuming from {path} (step {step} of {total})")
+    say(f"LoRA r={config.rank} on {', '.join(targets)}: {trainable:,} trainable of {total_params:,} "
+        f"parameters ({pct:.3g}%) on {device} {str(dtype).replace('torch.', '')}")
+    say(f"{stats['examples']['train']} train / {stats['examples']['validation']} validation examples, "
+        f"mean {stats['mean_tokens']['train']} tokens, {stats['truncated']['train'] + stats['truncated']['validation']} "
+        f"truncated to {config.max_length}; {total} steps")
+
+    def state_at(at_step: int, rng: dict) -> dict:
+        return {"step": at_step, "micro_batch": at_step * config.grad_accum, "epoch": order.epoch(at_step * config.grad_accum),
+                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng,
+                "ema": ema, "ema_n": ema_n, "seconds": seconds_before + time.perf_counter() - t0,
+                "val_loss": last_val, "fingerprint": fingerprint}
+
+    tqdm = require("tqdm", "fine-tuning").tqdm
+    bar = tqdm(total=total, initial=step, desc="finetune", unit="step", dynamic_ncols=True,
+               disable=not (progress and sys.stderr.isatty()))
+    t0 = time.perf_counter()
+    saved_step = step if resumed_from is not None else -1
+    rng_after_step = _rng_state(device)
+    updating = False
+    model.train()
+    try:
+        while step < total:
+            groups = [[train[i] for i in order.batch(step * config.grad_accum + j)] for j in range(config.grad_accum)]
+            n_tokens = sum(e.n_answer for g in groups for e in g)
+            optimizer.zero_grad(set_to_none=True)
+            loss_total = 0.0
+            for group in groups:
+                loss, _ = _loss_sum(model, collate(group, pad_id, device))
+                if n_tokens:
+                    (loss / n_tokens).backward()
+                loss_total += float(loss.detach())
+            updating = True
+            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM))
+            lr = optimizer.param_groups[0]["lr"]
+            optimizer.step()
+            scheduler.step()
+            step += 1
+            updating = False
+            rng_after_step = _rng_state(device)
+            loss_value = loss_total / n_tokens if n_tokens else float("nan")
+            if math.isfinite(loss_value):
+                ema, ema_n = LOSS_SMOOTHING * ema + (1 - LOSS_SMOOTHING) * loss_value, ema_n + 1
+            smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
+            elapsed = seconds_before + time.perf_counter() - t0
+            emit({"event": "train", "step": step, "epoch": round(order.epoch(step * config.grad_accum), 4),
+                  "loss": loss_value, "smoothed_loss": smoothed, "lr": lr, "grad_norm": grad_norm,
+                  "tokens": n_tokens, "seconds": round(elapsed, 3)})
+            bar.update(1)
+            bar.set_postfix(loss=f"{smoothed:.4f}" if smoothed is not None else "-", lr=f"{lr:.2e}")
+            if val and (step % eval_every == 0 or step == total):
+                last_val = evaluate(model, val, config.batch_size, pad_id, device)
+                emit({"event": "eval", "step": step, "val_loss": last_val,
+                      "seconds": round(seconds_before + time.perf_counter() - t0, 3)})
+            if step % save_every == 0 or step == total:
+                _save_checkpoint(out, step, model, state_at(step, rng_after_step))
+                saved_step = step
+    except KeyboardInterrupt:
+        if not updating and step > saved_step and step > 0:
+            _save_checkpoint(out, step, model, state_at(step, rng_after_step))
+            say(f"interrupted; saved a checkpoint at step {step} of {total}; run the same command to continue")
+        raise
+    finally:
+        bar.close()
+
+    if val and last_val is None:       # a finished run resumed: its last evaluation was not saved
+        last_val = evaluate(model, val, config.batch_size, pad_id, device)
+    smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
+
+    # The final adapter, the tokenizer, and the summary.
+    model.save_pretrained(str(out))
+    tokenizer.save_pretrained(str(out))
+    seconds = time.perf_counter() - started
+    result = FinetuneResult(adapter_dir=out, steps_done=step, train_loss=smoothed, val_loss=last_val,
+                            log_path=log_path, seconds=seconds, trainable_params=trainable,
+                            total_params=total_params, resumed_from=resumed_from)
+    emit({"event": "end", "step": step, "train_loss": smoothed, "val_loss": last_val,
+          "seconds": round(seconds_before + time.perf_counter() - t0, 3)})
+    _write_json(out / SUMMARY_NAME, {
+        "base": str(base.resolve()),
+        "data": str(data.resolve()),
+        "data_sha256": fingerprint["data_sha256"],
+        "config": config.to_dict(),
+        "resolved": {"target_modules": list(targets), "total_steps": total, "warmup_steps": warmup,
+                     "eval_every": eval_every, "save_every": save_every, "device": str(device),
+                     "dtype": str(dtype).replace("torch.", ""), "prompt_format": "chat" if getattr(
+                         tokenizer, "chat_template", None) else "plain"},
+        "data_stats": stats,
+        "result": result.to_dict(),
+        "training_seconds": round(seconds_before + time.perf_counter() - t0, 3),
+        "started": started_at,
+        "finished": _now(),
+        "versions": _versions(),
+    })
+    say(f"done: {step} steps, train loss {_fmt(smoothed)}, validation loss {_fmt(last_val)}; adapter in {out}")
+    return result
+
+
+def _fmt(value: float | None) -> str:
+    return "-" if value is None else f"{value:.4f}"
