@@ -23,6 +23,17 @@ def require(module: str, purpose: str):
                                  f"here ({err}); install the pinned requirements.txt") from None
 
 
+def quiet_transformers() -> None:
+    """Keep transformers from printing per-load progress bars and info lines: cinealert prints its own
+    progress, and its stderr is for one-line messages."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+
+
 def model_dir(path: str | Path, what: str, *, files: tuple[str, ...] = ("config.json",)) -> Path:
     """``path`` as a model folder, checked: it exists, is a folder, and holds ``files``.
 

@@ -48,6 +48,6 @@ def generate_metadata(alert, *, seed: int = 0, llm: str | None = None, adapter: 
         if fallback != "template":
             raise
         report = dict(getattr(err, "report", None) or {})
-        report.update(backend="template", fallback_from=gen.name, problem=str(err))
+        report.update(backend="template", fallback_from=gen.name, problem=report.get("problem") or str(err))
         return TemplateGenerator().generate(alert, seed=seed), report
     return metadata, dict(gen.last_report or {}) | {"backend": gen.name}

@@ -201,6 +201,7 @@ class LocalLLMGenerator(_LLMGenerator):
         tokenizer_dir = self.model_path
         if self.adapter_path is not None and (self.adapter_path / "tokenizer_config.json").is_file():
             tokenizer_dir = self.adapter_path      # fine-tuning may have saved its own (e.g. a chat template)
+        hf.quiet_transformers()
         try:
             self.tokenizer = transformers.AutoTokenizer.from_pretrained(tokenizer_dir, local_files_only=True)
         except Exception as err:  # noqa: BLE001 - any load failure is the folder's fault
@@ -393,11 +394,11 @@ class OpenAIGenerator(_LLMGenerator):
             raise BackendUnavailable(_one_line(f"the LLM server at {url} answered HTTP {err.code}: "
                                                f"{_server_message(err)}", 400)) from None
         except urllib.error.URLError as err:
-            if isinstance(err.reason, (TimeoutError, socket.timeout)):
+            if isinstance(err.reason, TimeoutError):
                 raise self._timed_out(url) from None
             raise BackendUnavailable(_one_line(f"cannot reach the LLM server at {url}: {_reason(err.reason)}",
                                                400)) from None
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise self._timed_out(url) from None
         except (OSError, ValueError) as err:     # reset connections, bad status lines ...
             raise BackendUnavailable(_one_line(f"cannot talk to the LLM server at {url}: {_reason(err)}",
@@ -425,7 +426,7 @@ class OpenAIGenerator(_LLMGenerator):
             ids = [i for i in ids if isinstance(i, str) and i]
             if not ids:
                 raise BackendUnavailable(f"the LLM server at {self.base} lists no models under /models; "
-                                         "name the model to use")
+                                         "name the model to use with --llm-model")
             self.model = ids[0]
         return self.model
 

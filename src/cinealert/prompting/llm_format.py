@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from cinealert.prompting.metadata import SEASONS, TIMES_OF_DAY, SceneMetadata
@@ -35,9 +36,78 @@ SYSTEM_PROMPT = (
 #: Shortest usable scene description, in words.
 MIN_SCENE_WORDS = 4
 
+#: Least share of a scene description's words that must be known English words (the template's
+#: vocabulary, the taxonomy's English words and common function words): random-token debris scores
+#: near 0.1-0.3, real prose above 0.7 even with unusual words.
+MIN_KNOWN_SHARE = 0.5
+
+_COMMON = """a an the of in on at by to from with without into onto over under above below across along
+around behind beside between beyond through toward towards near far and or but nor yet so as than then
+is are was were be been being has have had do does did will would can could may might must shall should
+it its this that these those there here where when while after before during since until up down out off
+away back again still just only even very more most less least much many some any all each every both few
+several other another such no not one two three four five first last next new old long short high low
+big small large little great wide narrow deep shallow dark light bright pale black white grey gray brown
+red orange yellow green blue purple heavy thick thin strong weak fast slow quiet loud cold hot warm cool
+wet dry empty full half whole open closed broken fallen small-town town city village street road house
+houses roof roofs building buildings wall walls window windows car cars bridge river water field fields
+hill hills mountain mountains tree trees forest sky cloud clouds rain snow wind fire smoke ground earth
+sea wave waves shore coast beach harbour harbor boat boats light lights sun moon night day morning
+evening dusk dawn noon afternoon scene image picture view foreground background middle distance left
+right side top bottom edge line row rows pile piles patch patches""".split()
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> frozenset[str]:
+    """Known English words: the template's phrase tables, the taxonomy's English words, common words."""
+    from cinealert.disasters import DISASTERS, EFFECT_WORDS, REGION_WORDS
+    from cinealert.prompting import template
+
+    found: set[str] = set(_COMMON)
+
+    def walk(value, depth=0):
+        if depth > 6:
+            return
+        if isinstance(value, str):
+            found.update(w.lower() for w in _LETTERS.findall(value))
+        elif isinstance(value, dict):
+            for v in value.values():
+                walk(v, depth + 1)
+        elif isinstance(value, (list, tuple, set, frozenset)):
+            for v in value:
+                walk(v, depth + 1)
+        elif hasattr(value, "__dataclass_fields__"):
+            for name in value.__dataclass_fields__:
+                walk(getattr(value, name), depth + 1)
+
+    for name in dir(template):
+        if name.isupper():
+            walk(getattr(template, name))
+    for d in DISASTERS.values():
+        walk(d.words.get("en", ()))
+        walk(d.motion)
+        walk(d.segmenter_keywords)
+    walk(list(REGION_WORDS.values()))
+    walk(list(EFFECT_WORDS.values()))
+    return frozenset(found)
+
+
+def _known(word: str) -> bool:
+    w = word.lower()
+    vocab = _vocabulary()
+    if w in vocab or not w.isascii():          # Hangul and other scripts are not judged here
+        return True
+    for suffix, repl in (("ies", "y"), ("es", ""), ("s", ""), ("ing", ""), ("ing", "e"), ("ed", ""),
+                         ("ed", "e"), ("ly", ""), ("er", ""), ("est", "")):
+        if w.endswith(suffix) and w[: -len(suffix)] + repl in vocab:
+            return True
+    return False
+
 _STRAY_TAIL = re.compile(r"(?:\s+(?:\d{1,3}|a|an|the|and|of|with|in|on|to|,|;|:|-))+\s*$", re.I)
 _SENTENCE = re.compile(r"[^.!?。]+(?:[.!?。]+|$)")
 _WORD = re.compile(r"\w+", re.UNICODE)
+_JUNK = re.compile("[\ufffd\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]")
+_LETTERS = re.compile(r"[^\W\d_]{2,}", re.UNICODE)
 
 
 def alert_keywords(alert, metadata: SceneMetadata | None = None) -> str:
@@ -99,7 +169,11 @@ class ParsedOutput:
 def clean_text(text: str, notes: list[str], *, what: str = "text") -> str:
     """One phrase or a few sentences, cleaned: whitespace, stray trailing tokens, a truncated last
     sentence, repeated sentences and phrases, sentences that mention people."""
-    text = " ".join(str(text).replace("\u0000", " ").split())
+    raw = str(text)
+    text = _JUNK.sub("", raw)
+    if text != raw:
+        notes.append(f"{what}: removed undecodable or control characters")
+    text = " ".join(text.split())
     text = text.strip(" \"'`")
     sentences = [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
     if len(sentences) > 1 and not re.search(r"[.!?。]$", sentences[-1]):
@@ -174,7 +248,8 @@ def _json_object(text: str) -> dict | None:
                 return found if isinstance(found, dict) else None
     # truncated: close what is open, dropping a half-written last value
     body = text[start:]
-    for cut in (body, body[: body.rfind(",")] if "," in body else body):
+    half = body[: body.rfind(",")] if "," in body else body
+    for cut in ((half, body) if in_str else (body, half)):     # a half-written last string is dropped
         for tail in ('"}', '"]}', "}", "]}", '""}'):
             try:
                 found = json.loads(cut + tail)
@@ -182,6 +257,34 @@ def _json_object(text: str) -> dict | None:
                 continue
             if isinstance(found, dict):
                 return found
+    return None
+
+
+def scene_problem(scene: str, disaster: str) -> str | None:
+    """Why ``scene`` cannot serve as the description of a ``disaster`` picture, or None when it can.
+
+    It must hold at least :data:`MIN_SCENE_WORDS` real words, be mostly letters (not token debris), and
+    name the disaster or something a viewer must see in it (water for a flood, flames for a wildfire).
+    """
+    from cinealert.disasters import DISASTERS, missing_concepts, visual_concepts
+
+    words = _LETTERS.findall(scene)
+    if len(words) < MIN_SCENE_WORDS:
+        return "no usable scene description in the model's answer"
+    chars = [c for c in scene if not c.isspace()]
+    letters = sum(c.isalpha() for c in chars)
+    if letters < 0.75 * len(chars):
+        return "the model's scene description is not readable text"
+    known = sum(_known(w) for w in words)
+    if known < MIN_KNOWN_SHARE * len(words):
+        return "the model's scene description is mostly not English words"
+    dtype = DISASTERS.get(disaster)
+    if dtype is not None:
+        low = scene.lower()
+        named = any(w.lower() in low for w in dtype.words.get("en", ()))
+        concepts = visual_concepts(dtype)
+        if not named and concepts and len(missing_concepts(scene, dtype)) == len(concepts):
+            return f"the model's scene description does not show a {dtype.name_en.lower()}"
     return None
 
 
@@ -242,10 +345,11 @@ def parse_output(text: str, *, disaster: str, language: str = "en",
             del values["camera"]
 
     scene = values.get("scene", "")
-    if len(_WORD.findall(scene)) < MIN_SCENE_WORDS:
-        shown = " ".join(text.split())[:60]
+    problem = scene_problem(scene, disaster)
+    if problem is not None:
+        shown = " ".join(_JUNK.sub("", text).split())[:60]
         return ParsedOutput(None, form if text.strip() else "none", notes,
-                            problem=f"no usable scene description in the model's answer ({shown!r})")
+                            problem=f"{problem} ({shown!r})")
 
     filled = []
     base = defaults.to_dict() if defaults is not None else {}

@@ -28,6 +28,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -369,8 +370,19 @@ def _check_targets(model, targets: Sequence[str]) -> tuple[str, ...]:
     return tuple(targets)
 
 
-def _load_base(base: Path, device, dtype):
+def _load_base(base: Path, device, dtype, *, quiet: bool = False):
     transformers = require("transformers", "fine-tuning")
+    bars = transformers.utils.logging.is_progress_bar_enabled()
+    if quiet and bars:
+        transformers.utils.logging.disable_progress_bar()
+    try:
+        return _load_base_quietly(transformers, base, device, dtype)
+    finally:
+        if quiet and bars:
+            transformers.utils.logging.enable_progress_bar()
+
+
+def _load_base_quietly(transformers, base: Path, device, dtype):
     try:
         tokenizer = transformers.AutoTokenizer.from_pretrained(str(base), local_files_only=True)
     except Exception as err:  # noqa: BLE001 - any loader failure is "this folder is not usable"
@@ -618,7 +630,7 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
             sys.stderr.write(f"finetune: {message}\n")
 
     # The base model, then LoRA with a seeded initialisation.
-    tokenizer, model = _load_base(base, device, dtype)
+    tokenizer, model = _load_base(base, device, dtype, quiet=not progress)
     targets = (_check_targets(model, config.target_modules) if config.target_modules is not None
                else default_target_modules(model))
     torch.manual_seed(config.seed)
@@ -627,7 +639,9 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
     lora = peft.LoraConfig(task_type="CAUSAL_LM", r=config.rank, lora_alpha=config.alpha,
                            lora_dropout=config.dropout, target_modules=list(targets))
     try:
-        model = peft.get_peft_model(model, lora)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            model = peft.get_peft_model(model, lora)
     except ValueError as err:
         raise InputError(f"finetune: LoRA does not fit this model ({_first_line(err)})") from None
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
