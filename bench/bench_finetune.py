@@ -12,6 +12,7 @@ the first step (warm-up) is left out of the timing. Prints a Markdown table; --j
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import resource
 import statistics
@@ -68,6 +69,7 @@ def build_data(path: Path, n: int = 32) -> Path:
 def run_one(base: str, data: str, device: str, batch: int, max_length: int, steps: int) -> dict:
     """One case in this process: the finetune call's step times and this process's peak memory."""
     import torch
+
     from cinealert.training.finetune import FinetuneConfig, finetune
 
     lines: list[dict] = []
@@ -78,7 +80,7 @@ def run_one(base: str, data: str, device: str, batch: int, max_length: int, step
                                                           save_every=10_000, device=device),
                           progress=False, log=lines.append)
     seconds = [x["seconds"] for x in lines if x["event"] == "train"]
-    deltas = [b - a for a, b in zip(seconds, seconds[1:])] or seconds
+    deltas = [b - a for a, b in itertools.pairwise(seconds)] or seconds
     tokens = [x["tokens"] for x in lines if x["event"] == "train"]
     start = lines[0]
     return {"device": device, "dtype": start["dtype"], "batch": batch, "max_length": max_length, "steps": steps,
@@ -118,7 +120,7 @@ def main() -> int:
                 for batch in batches:
                     cmd = [sys.executable, __file__, "--one", str(base), str(data), device, str(batch),
                            "--max-length", str(args.max_length), "--steps", str(args.steps)]
-                    done = subprocess.run(cmd, capture_output=True, text=True, env={**_env(), "HF_HUB_OFFLINE": "1"})
+                    done = subprocess.run(cmd, check=False, capture_output=True, text=True, env={**_env(), "HF_HUB_OFFLINE": "1"})
                     if done.returncode != 0:
                         print(f"{name} {device} batch {batch}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
                         continue

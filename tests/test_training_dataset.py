@@ -15,8 +15,8 @@ from cinealert.prompting.metadata import SceneMetadata
 from cinealert.prompting.template import mentions_people
 from cinealert.training import filters as F
 from cinealert.training.captioner import BlipCaptioner, clean_caption
-from cinealert.training.dataset import (DatasetWarning, assign_splits, build_dataset, drop_people, report_path,
-                                        scene_from_caption, time_of_day_from_light)
+from cinealert.training.dataset import (DatasetWarning, assign_splits, build_dataset, drop_people,
+                                        report_path, scene_from_caption, time_of_day_from_light)
 
 PALETTES = {
     "flood": [(120, 95, 60), (90, 110, 130), (150, 150, 155), (60, 80, 50)],
@@ -135,10 +135,10 @@ class FakeCaptioner:
     """Gives each photo a known caption, the way BLIP writes them (prompt included)."""
 
     batch_size = 3
-    CAPTIONS = ["a photography of a man wading through flood water in a street",
+    CAPTIONS = ("a photography of a man wading through flood water in a street",
                 "a photography of arafed flames and smoke over a burning forest",
                 "a photography of a group of people",
-                "a photography of snow covered houses and trees in heavy snow"]
+                "a photography of snow covered houses and trees in heavy snow")
 
     def __init__(self):
         self.calls = []
@@ -174,7 +174,7 @@ def test_phash_near_copies_close_and_different_images_far():
     h = F.phash(img)
     assert 0 <= h < 2 ** 64
     small = cv2.resize(img, (300, 245), interpolation=cv2.INTER_AREA)
-    ok, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 50])
+    _, buf = cv2.imencode(".jpg", small, [cv2.IMWRITE_JPEG_QUALITY, 50])
     recompressed = cv2.imdecode(buf, cv2.IMREAD_UNCHANGED)
     assert F.hamming(F.phash(recompressed), h) <= 4
     assert F.hamming(F.phash(cv2.convertScaleAbs(img, alpha=1.1, beta=5)), h) <= 4
@@ -300,7 +300,7 @@ def test_assign_splits_stratified_and_deterministic():
 
 # ------------------------------------------------------------------------------------------ dataset
 def test_build_drops_exactly_the_bad_photos(built):
-    report, out, records = built
+    report, _, records = built
     dropped = {d["image"]: d["reason"] for d in report.dropped}
     assert dropped == EXPECTED_DROPS
     by_image = {d["image"]: d for d in report.dropped}
@@ -323,7 +323,7 @@ def test_build_drops_exactly_the_bad_photos(built):
 
 
 def test_records(built):
-    report, out, records = built
+    _, _, records = built
     assert len(records) == 12
     for r in records:
         assert set(r) >= {"id", "image", "disaster", "split", "caption", "attributes", "keywords", "metadata",
@@ -372,7 +372,7 @@ def test_splits_stratified_and_deterministic(built, photos, tmp_path):
 
 
 def test_report_file(built):
-    report, out, records = built
+    report, out, _ = built
     path = report_path(out)
     assert path.name == "data.report.json" and report.report == str(path)
     data = json.loads(path.read_text(encoding="utf-8"))

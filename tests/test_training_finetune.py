@@ -12,17 +12,27 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 pytest.importorskip("peft")
 
-from cinealert.alerts.keyword import KeywordParser  # noqa: E402
-from cinealert.errors import InputError  # noqa: E402
-from cinealert.prompting import TemplateGenerator  # noqa: E402
-from cinealert.prompting.llm_format import alert_keywords, build_plain, target_text  # noqa: E402
-from cinealert.training.finetune import (IGNORE_INDEX, FinetuneConfig, answer_ids, collate,  # noqa: E402
-                                         default_target_modules, encode_example, finetune, fit_lengths,
-                                         prompt_ids, read_examples)
+from cinealert.alerts.keyword import KeywordParser
+from cinealert.errors import InputError
+from cinealert.prompting import TemplateGenerator
+from cinealert.prompting.llm_format import alert_keywords, build_plain, target_text
+from cinealert.training.finetune import (
+    IGNORE_INDEX,
+    FinetuneConfig,
+    answer_ids,
+    collate,
+    default_target_modules,
+    encode_example,
+    finetune,
+    fit_lengths,
+    prompt_ids,
+    read_examples,
+)
 
 DISASTERS = ("flood", "wildfire", "heavy_snow", "typhoon")
-# Short sequences keep the runs fast; the tiny byte-level tokenizer makes ~300-token prompts.
-FAST = dict(max_length=160, batch_size=2)
+# Short sequences keep the runs fast (the tiny byte-level tokenizer makes ~300-token prompts); the CPU keeps
+# them deterministic on a machine with a GPU too.
+FAST = {"max_length": 160, "batch_size": 2, "device": "cpu"}
 
 
 def records(n_train: int = 12, n_val: int = 4, disasters=DISASTERS) -> list[dict]:
@@ -121,6 +131,18 @@ def test_plain_prompt_without_chat_template(tiny_llama):
     assert tok.decode(enc.input_ids[:n_prompt]) == build_plain(rec["keywords"])
 
 
+def test_chat_template_without_system_role(tiny_llama):
+    from transformers import AutoTokenizer
+    tok = AutoTokenizer.from_pretrained(tiny_llama, local_files_only=True)
+    tok.chat_template = ("{% for m in messages %}{% if m['role'] == 'system' %}"
+                         "{{ raise_exception('System role not supported') }}{% endif %}"
+                         "<|{{ m['role'] }}|>\n{{ m['content'] }}</s>\n{% endfor %}"
+                         "{% if add_generation_prompt %}<|assistant|>\n{% endif %}")
+    text = tok.decode(prompt_ids(tok, "disaster: flood"))
+    assert text.startswith("<|user|>\nYou describe one photograph")
+    assert text.endswith("Alert keywords: disaster: flood</s>\n<|assistant|>\n")
+
+
 def test_collate_pads_and_masks(tokenizer):
     rows = records(2, 0)
     encs = [encode_example(tokenizer, r["keywords"], r["target"], max_length=m) for r, m in zip(rows, (40, 60))]
@@ -176,11 +198,11 @@ def test_data_errors_are_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("change, words", [
-    (dict(steps=0), "steps"), (dict(rank=-1), "rank"), (dict(rank=2.5), "rank"),
-    (dict(steps=3, epochs=1.0), "not both"), (dict(epochs=0), "epochs"), (dict(dropout=1.0), "dropout"),
-    (dict(learning_rate=float("nan")), "learning_rate"), (dict(batch_size=0), "batch_size"),
-    (dict(max_length=2), "max_length"), (dict(warmup_ratio=1.5), "warmup_ratio"),
-    (dict(target_modules=()), "target_modules"), (dict(target_modules="q_proj"), "target_modules"),
+    ({"steps": 0}, "steps"), ({"rank": -1}, "rank"), ({"rank": 2.5}, "rank"),
+    ({"steps": 3, "epochs": 1.0}, "not both"), ({"epochs": 0}, "epochs"), ({"dropout": 1.0}, "dropout"),
+    ({"learning_rate": float("nan")}, "learning_rate"), ({"batch_size": 0}, "batch_size"),
+    ({"max_length": 2}, "max_length"), ({"warmup_ratio": 1.5}, "warmup_ratio"),
+    ({"target_modules": ()}, "target_modules"), ({"target_modules": "q_proj"}, "target_modules"),
 ])
 def test_bad_settings(change, words, tiny_llama, data_file, tmp_path):
     with pytest.raises(InputError) as err:
@@ -239,6 +261,7 @@ def test_run_logs_and_saves(trained, tiny_llama):
     assert len(list((out / "checkpoints").iterdir())) <= 2
 
 
+@pytest.mark.filterwarnings("ignore:.*is_gradient_checkpointing:FutureWarning")
 def test_adapter_loads_and_changes_logits(trained, tiny_llama, tokenizer):
     from peft import PeftModel
     from transformers import AutoModelForCausalLM
@@ -316,7 +339,8 @@ def test_loss_goes_down(tiny_llama, tmp_path):
     every_linear = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
     result = finetune(tiny_llama, data, tmp_path / "out",
                       FinetuneConfig(steps=30, learning_rate=1e-2, rank=16, target_modules=every_linear,
-                                     dropout=0.0, warmup_ratio=0.0, max_length=96, batch_size=4, save_every=100),
+                                     dropout=0.0, warmup_ratio=0.0, max_length=96, batch_size=4, save_every=100,
+                                     device="cpu"),
                       progress=False, log=lines.append)
     losses = [x["loss"] for x in lines if x["event"] == "train"]
     assert len(losses) == 30 and result.val_loss is None

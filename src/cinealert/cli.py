@@ -288,12 +288,8 @@ def _print_result(result) -> None:
 
 
 def _print_dataset(report, out) -> None:
-    data = report.to_dict() if hasattr(report, "to_dict") else dict(report)
     print(f"training data written to {out}")
-    for key in ("kept", "dropped", "train", "validation"):
-        if key in data:
-            print(f"  {key:10s} {data[key]}")
-    print(f"  report     {data.get('report_path') or str(out) + ' (DATA.report.json beside it)'}")
+    print(report.summary())
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -338,7 +334,10 @@ def _run(args: argparse.Namespace) -> int:
             print(meta.to_prompt())
             print(f"\nnegative: {meta.negative_prompt()}")
     elif args.command == "dataset":
-        from cinealert.training.dataset import build_dataset
+        import warnings
+
+        from cinealert.training.dataset import DatasetWarning, build_dataset
+        warnings.simplefilter("ignore", DatasetWarning)       # the summary lists them
         report = build_dataset(args.images, args.out, captioner=args.captioner,
                                val_fraction=args.val_fraction, seed=args.seed, min_side=args.min_side,
                                device=args.device, progress=not args.quiet)
@@ -393,6 +392,10 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("cinealert: interrupted\n")
         return 130
+    except BrokenPipeError:             # output piped into `head` and the like: stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - the last line of defence prints one line, not a traceback
         if os.environ.get("CINEALERT_DEBUG"):
             traceback.print_exc()

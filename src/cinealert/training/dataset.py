@@ -130,8 +130,8 @@ class DatasetReport:
 
     def summary(self) -> str:
         """A few lines for the command line."""
-        lines = [f"dataset     {self.out}: {self.kept} records (train {self.train}, validation "
-                 f"{self.validation}) from {self.found} photos in {len(self.types)} types"]
+        lines = [(f"dataset     {self.out}: {self.kept} records (train {self.train}, validation "
+                  f"{self.validation}) from {self.found} photos in {len(self.types)} types")]
         for key, t in self.types.items():
             drops = ", ".join(f"{r} {n}" for r, n in t["dropped"].items())
             lines.append(f"  {key:<12} found {t['found']}, kept {t['kept']}"

@@ -31,7 +31,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from cinealert.errors import BackendUnavailable, InputError
@@ -240,7 +240,11 @@ def prompt_ids(tokenizer, keywords: str) -> list[int]:
             ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
         except Exception:  # noqa: BLE001 - jinja raises its own errors for "system role not supported"
             merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
-            ids = tokenizer.apply_chat_template(merged, add_generation_prompt=True, tokenize=True)
+            try:
+                ids = tokenizer.apply_chat_template(merged, add_generation_prompt=True, tokenize=True)
+            except Exception as err:  # noqa: BLE001
+                raise BackendUnavailable(f"--base: the model's chat template fails on the prompt "
+                                         f"({_first_line(err)})") from None
         return _ids(ids)
     return _ids(tokenizer(build_plain(keywords)))
 
@@ -584,7 +588,7 @@ def _versions() -> dict:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 # ---------------------------------------------------------------------------------------------- finetune
@@ -763,11 +767,11 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
             optimizer.step()
             scheduler.step()
             step += 1
-            updating = False
             rng_after_step = _rng_state(device)
             loss_value = loss_total / n_tokens if n_tokens else float("nan")
             if math.isfinite(loss_value):
                 ema, ema_n = LOSS_SMOOTHING * ema + (1 - LOSS_SMOOTHING) * loss_value, ema_n + 1
+            updating = False
             smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
             elapsed = seconds_before + time.perf_counter() - t0
             emit({"event": "train", "step": step, "epoch": round(order.epoch(step * config.grad_accum), 4),
