@@ -4,7 +4,8 @@ Two random Llamas built from configs (nothing is downloaded): the 2-layer test m
 mid-size one (hidden 512, 8 layers, vocabulary 32000, about 58M parameters). Every example fills
 --max-length tokens (the byte-level test tokenizer makes long sequences), so a step is batch x max-length
 tokens. Each case runs in a fresh process, so its peak memory (RSS on CPU, allocated on CUDA) is its own;
-the first step (warm-up) is left out of the timing. Prints a Markdown table; --json writes the numbers.
+the first step (warm-up) is left out of the timing. On a shared machine the median can swing with other
+load: the best step is shown too, and the load average before the run. Prints a Markdown table; --json writes the numbers.
 
     python bench/bench_finetune.py                          # CPU (and CUDA when available), batch 1 and 4
     python bench/bench_finetune.py --steps 8 --batches 1,4,8 --devices cuda
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -84,7 +86,7 @@ def run_one(base: str, data: str, device: str, batch: int, max_length: int, step
     tokens = [x["tokens"] for x in lines if x["event"] == "train"]
     start = lines[0]
     return {"device": device, "dtype": start["dtype"], "batch": batch, "max_length": max_length, "steps": steps,
-            "s_per_step": statistics.median(deltas), "first_step_s": seconds[0],
+            "s_per_step": statistics.median(deltas), "best_s_per_step": min(deltas), "first_step_s": seconds[0],
             "input_tokens_per_step": batch * max_length, "answer_tokens_per_step": statistics.mean(tokens),
             "total_params": result.total_params, "trainable_params": result.trainable_params,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -111,6 +113,7 @@ def main() -> int:
     devices = ([d.strip() for d in args.devices.split(",")] if args.devices
                else ["cpu"] + (["cuda"] if torch.cuda.is_available() else []))
     batches = [int(b) for b in args.batches.split(",")]
+    load = os.getloadavg()
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         data = build_data(Path(tmp) / "data.jsonl")
@@ -129,14 +132,16 @@ def main() -> int:
                     print(f"  {name:5s} {device:4s} batch {batch}: {row['s_per_step']:.3f} s/step", file=sys.stderr)
 
     print(f"\nLoRA r=16 on q/k/v/o, AdamW, {args.steps} steps per case (first untimed), "
-          f"max_length {args.max_length}, torch threads {torch.get_num_threads()}\n")
-    print("| model | params | trainable | device | dtype | batch | s/step | tokens/s | first step s | peak MB |")
-    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|")
+          f"max_length {args.max_length}, torch threads {torch.get_num_threads()}, "
+          f"load average {load[0]:.2f} before\n")
+    print("| model | params | trainable | device | dtype | batch | s/step (median) | best | tokens/s | first step s "
+          "| peak MB |")
+    print("|---|---:|---:|---|---|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         peak = r["peak_cuda_mb"] if r["device"] == "cuda" else r["peak_rss_mb"]
         kind = "CUDA alloc" if r["device"] == "cuda" else "RSS"
         print(f"| {r['model']} | {r['total_params'] / 1e6:.2f}M | {r['trainable_params'] / 1e3:.1f}k | {r['device']} "
-              f"| {r['dtype']} | {r['batch']} | {r['s_per_step']:.3f} | "
+              f"| {r['dtype']} | {r['batch']} | {r['s_per_step']:.3f} | {r['best_s_per_step']:.3f} | "
               f"{r['input_tokens_per_step'] / r['s_per_step']:,.0f} | {r['first_step_s']:.2f} | "
               f"{peak:,.0f} ({kind}) |")
     if args.json:
@@ -145,7 +150,6 @@ def main() -> int:
 
 
 def _env() -> dict:
-    import os
     env = dict(os.environ)
     src = str(ROOT / "src")
     env["PYTHONPATH"] = src + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

@@ -16,6 +16,7 @@ from cinealert.alerts.keyword import KeywordParser
 from cinealert.errors import InputError
 from cinealert.prompting import TemplateGenerator
 from cinealert.prompting.llm_format import alert_keywords, build_plain, target_text
+from cinealert.prompting.llm_format import prompt_token_ids as prompt_ids
 from cinealert.training.finetune import (
     IGNORE_INDEX,
     FinetuneConfig,
@@ -25,7 +26,6 @@ from cinealert.training.finetune import (
     encode_example,
     finetune,
     fit_lengths,
-    prompt_ids,
     read_examples,
 )
 
@@ -151,6 +151,22 @@ def test_collate_pads_and_masks(tokenizer):
     assert batch["attention_mask"][0].tolist() == [1] * 40 + [0] * 20
     assert batch["labels"][0, 40:].tolist() == [IGNORE_INDEX] * 20
     assert batch["input_ids"][0, 40:].tolist() == [tokenizer.pad_token_id] * 20
+
+
+def test_loss_on_answer_positions_only_matches_full_logits(tiny_llama, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from cinealert.training.finetune import _keeps_logits, _loss_sum
+    model = AutoModelForCausalLM.from_pretrained(tiny_llama, local_files_only=True).eval()
+    assert _keeps_logits(model)
+    encs = [encode_example(tokenizer, r["keywords"], r["target"], max_length=m)
+            for r, m in zip(records(3, 0), (90, 120, 70))]
+    batch = collate(encs, pad_id=tokenizer.pad_token_id)
+    with torch.no_grad():
+        full, n_full = _loss_sum(model, batch)
+        kept, n_kept = _loss_sum(model, batch, keep_logits=True)
+    assert n_full == n_kept == sum(e.n_answer for e in encs)
+    assert float(kept) == pytest.approx(float(full), rel=1e-5)
 
 
 def test_default_target_modules():

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from cinealert import hf
 from cinealert.errors import BackendUnavailable, InputError
-from cinealert.prompting.llm_format import alert_keywords, build_messages, build_plain, parse_output
+from cinealert.prompting.llm_format import alert_keywords, build_messages, parse_output, prompt_token_ids
 from cinealert.prompting.metadata import SceneMetadata
 from cinealert.prompting.template import TemplateGenerator
 
@@ -260,12 +260,7 @@ class LocalLLMGenerator(_LLMGenerator):
     # -- generation ----------------------------------------------------------------------------------
     def _encode(self, keywords: str):
         """Token ids (1, n) of the request for ``keywords``."""
-        if self.chat:
-            enc = self.tokenizer.apply_chat_template(build_messages(keywords), add_generation_prompt=True,
-                                                     return_dict=True, return_tensors="pt")
-        else:
-            enc = self.tokenizer(build_plain(keywords), return_tensors="pt")
-        return enc["input_ids"]
+        return self._torch.tensor([prompt_token_ids(self.tokenizer, keywords)], dtype=self._torch.long)
 
     def _fit(self, keywords: str):
         """The request's token ids and the answer budget, within the model's positions.

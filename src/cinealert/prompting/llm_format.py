@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from functools import lru_cache
 from dataclasses import dataclass, field
 
@@ -149,6 +150,42 @@ def target_text(metadata: SceneMetadata) -> str:
     """The answer a training example teaches: the model-written fields as one compact JSON object."""
     data = metadata.to_dict()
     return json.dumps({k: data[k] for k in MODEL_FIELDS}, ensure_ascii=False)
+
+
+def prompt_token_ids(tokenizer, keywords: str) -> list[int]:
+    """The token ids of the request for ``keywords``: the one prompt both fine-tuning and generation use.
+
+    With a chat template: the template applied to :func:`build_messages` with the generation prompt (for a
+    template that refuses a system message, the system text goes at the head of the user message). Without
+    one: :func:`build_plain`, tokenised with the tokenizer's usual special tokens. A template that fails
+    even then raises :class:`cinealert.errors.BackendUnavailable`.
+    """
+    if getattr(tokenizer, "chat_template", None):
+        messages = build_messages(keywords)
+        try:
+            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        except Exception:  # noqa: BLE001 - jinja raises its own errors for "system role not supported"
+            merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
+            try:
+                ids = tokenizer.apply_chat_template(merged, add_generation_prompt=True, tokenize=True)
+            except Exception as err:  # noqa: BLE001
+                from cinealert.errors import BackendUnavailable
+                first = " ".join(str(err).split())[:160]
+                raise BackendUnavailable(f"the model's chat template fails on the prompt ({first})") from None
+        return token_ids(ids)
+    return token_ids(tokenizer(build_plain(keywords)))
+
+
+def token_ids(value) -> list[int]:
+    """Token ids from what a tokenizer returned: a list, a nested list, a tensor or a BatchEncoding."""
+    if isinstance(value, Mapping) or hasattr(value, "keys"):
+        value = value["input_ids"]
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    value = list(value)
+    if value and isinstance(value[0], (list, tuple)):
+        value = list(value[0])
+    return [int(i) for i in value]
 
 
 @dataclass

@@ -29,14 +29,14 @@ import shutil
 import sys
 import time
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from cinealert.errors import BackendUnavailable, InputError
 from cinealert.hf import model_dir, pick_device, pick_dtype, require
-from cinealert.prompting.llm_format import build_messages, build_plain
+from cinealert.prompting.llm_format import prompt_token_ids, token_ids
 
 IGNORE_INDEX = -100
 SPLITS = ("train", "validation")
@@ -67,6 +67,9 @@ TRAJECTORY_KEYS = ("rank", "alpha", "dropout", "target_modules", "learning_rate"
 
 # --------------------------------------------------------------------------------------------- settings
 
+#: Command-line options whose names differ from the settings' (for messages).
+_OPTION = {"learning_rate": "lr", "warmup_ratio": "warmup"}
+
 @dataclass
 class FinetuneConfig:
     """Settings of one fine-tuning run (the defaults follow common LoRA practice for 7B chat models).
@@ -95,13 +98,16 @@ class FinetuneConfig:
     dtype: str | None = None
 
     def validate(self) -> None:
-        """Raise :class:`InputError` (one line) for an unusable setting."""
+        """Raise :class:`InputError` (one line) for an unusable setting (named with its command-line option)."""
+        def label(name: str) -> str:
+            return f"{name} (--{_OPTION.get(name, name.replace('_', '-'))})"
+
         def whole(name: str, minimum: int, optional: bool = False) -> None:
             value = getattr(self, name)
             if value is None and optional:
                 return
             if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-                raise InputError(f"finetune: {name} must be a whole number >= {minimum}, got {value!r}")
+                raise InputError(f"finetune: {label(name)} must be a whole number >= {minimum}, got {value!r}")
 
         def number(name: str, low: float, high: float | None = None, *, low_open: bool = False,
                    optional: bool = False) -> None:
@@ -112,7 +118,7 @@ class FinetuneConfig:
                   and (value > low if low_open else value >= low) and (high is None or value < high))
             if not ok:
                 bound = f"{'>' if low_open else '>='} {low:g}" + (f" and < {high:g}" if high is not None else "")
-                raise InputError(f"finetune: {name} must be a number {bound}, got {value!r}")
+                raise InputError(f"finetune: {label(name)} must be a number {bound}, got {value!r}")
 
         whole("rank", 1)
         number("alpha", 0, low_open=True)
@@ -121,7 +127,7 @@ class FinetuneConfig:
         number("epochs", 0, low_open=True, optional=True)
         whole("steps", 1, optional=True)
         if self.epochs is not None and self.steps is not None:
-            raise InputError("finetune: give steps or epochs, not both")
+            raise InputError("finetune: give --steps or --epochs, not both")
         whole("batch_size", 1)
         whole("grad_accum", 1)
         whole("max_length", 8)
@@ -134,7 +140,7 @@ class FinetuneConfig:
             mods = self.target_modules
             if isinstance(mods, str) or not isinstance(mods, Sequence) or not mods or \
                     not all(isinstance(m, str) and m.strip() for m in mods):
-                raise InputError(f"finetune: target_modules must be a non-empty list of module names, "
+                raise InputError(f"finetune: {label('target_modules')} must be a non-empty list of module names, "
                                  f"got {mods!r}")
 
     def to_dict(self) -> dict:
@@ -227,46 +233,13 @@ def read_examples(path: str | Path) -> list[Example]:
     return examples
 
 
-def prompt_ids(tokenizer, keywords: str) -> list[int]:
-    """The token ids of the prompt for ``keywords``, exactly as generation builds it.
-
-    With a chat template: the template applied to :func:`build_messages` with the generation prompt (for a
-    template that refuses a system message, the system text goes at the head of the user message). Without
-    one: :func:`build_plain`, tokenised with the tokenizer's usual special tokens.
-    """
-    if getattr(tokenizer, "chat_template", None):
-        messages = build_messages(keywords)
-        try:
-            ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
-        except Exception:  # noqa: BLE001 - jinja raises its own errors for "system role not supported"
-            merged = [{"role": "user", "content": messages[0]["content"] + "\n\n" + messages[1]["content"]}]
-            try:
-                ids = tokenizer.apply_chat_template(merged, add_generation_prompt=True, tokenize=True)
-            except Exception as err:  # noqa: BLE001
-                raise BackendUnavailable(f"--base: the model's chat template fails on the prompt "
-                                         f"({_first_line(err)})") from None
-        return _ids(ids)
-    return _ids(tokenizer(build_plain(keywords)))
-
-
 def answer_ids(tokenizer, target: str) -> list[int]:
     """The token ids of the answer: the target text and the end-of-sequence token."""
-    ids = _ids(tokenizer(target, add_special_tokens=False))
+    ids = token_ids(tokenizer(target, add_special_tokens=False))
     if tokenizer.eos_token_id is not None:
         ids.append(int(tokenizer.eos_token_id))
     return ids
 
-
-def _ids(value) -> list[int]:
-    """Token ids from what a tokenizer returned: a list, a nested list, a tensor or a BatchEncoding."""
-    if isinstance(value, Mapping) or hasattr(value, "keys"):
-        value = value["input_ids"]
-    if hasattr(value, "tolist"):
-        value = value.tolist()
-    value = list(value)
-    if value and isinstance(value[0], (list, tuple)):
-        value = list(value[0])
-    return [int(i) for i in value]
 
 
 def fit_lengths(n_prompt: int, n_answer: int, max_length: int) -> tuple[int, int, int]:
@@ -299,7 +272,7 @@ class Encoded:
 
 def encode_example(tokenizer, keywords: str, target: str, max_length: int) -> Encoded:
     """Prompt + answer + EOS as input ids, with labels only on the answer, fitted into ``max_length``."""
-    prompt = prompt_ids(tokenizer, keywords)
+    prompt = prompt_token_ids(tokenizer, keywords)
     answer = answer_ids(tokenizer, target)
     drop, keep_prompt, keep_answer = fit_lengths(len(prompt), len(answer), max_length)
     truncated = drop > 0 or keep_answer < len(answer)
@@ -445,28 +418,51 @@ class _Order:
 
 # ---------------------------------------------------------------------------------------------- losses
 
-def _loss_sum(model, batch: dict):
-    """Summed cross-entropy over the answer tokens of ``batch`` (float32) and their count."""
+def _keeps_logits(model) -> bool:
+    """Whether the (base) model's forward takes ``logits_to_keep`` as a tensor of positions, so the output
+    head runs on the answer positions only (transformers' causal LMs do)."""
+    import inspect
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    try:
+        return "logits_to_keep" in inspect.signature(base.forward).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _loss_sum(model, batch: dict, *, keep_logits: bool = False):
+    """Summed cross-entropy over the answer tokens of ``batch`` (float32) and their count.
+
+    With ``keep_logits`` the vocabulary projection is computed only at the positions that predict an answer
+    token in some row (the same loss, with less work and memory for the prompt).
+    """
     torch = require("torch", "fine-tuning")
-    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
     labels = batch["labels"][:, 1:]
     keep = labels != IGNORE_INDEX
-    picked = logits[:, :-1][keep].float()
+    if keep_logits:
+        cols = keep.any(dim=0).nonzero().squeeze(1)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                       logits_to_keep=cols).logits
+        labels, keep = labels[:, cols], keep[:, cols]
+    else:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+    picked = logits[keep].float()
     loss = torch.nn.functional.cross_entropy(picked, labels[keep], reduction="sum")
     return loss, int(keep.sum())
 
 
-def evaluate(model, examples: Sequence[Encoded], batch_size: int, pad_id: int, device) -> float | None:
+def evaluate(model, examples: Sequence[Encoded], batch_size: int, pad_id: int, device, *,
+             keep_logits: bool | None = None) -> float | None:
     """Mean cross-entropy per answer token over ``examples`` (None when there are none)."""
     if not examples:
         return None
     torch = require("torch", "fine-tuning")
+    keep_logits = _keeps_logits(model) if keep_logits is None else keep_logits
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
     with torch.no_grad():
         for i in range(0, len(examples), batch_size):
-            loss, n = _loss_sum(model, collate(examples[i:i + batch_size], pad_id, device))
+            loss, n = _loss_sum(model, collate(examples[i:i + batch_size], pad_id, device), keep_logits=keep_logits)
             total += float(loss)
             count += n
     if was_training:
@@ -678,6 +674,7 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
     save_every = config.save_every or eval_every
     warmup = math.ceil(config.warmup_ratio * total)
     params = [p for p in model.parameters() if p.requires_grad]
+    keep_logits = _keeps_logits(model)
     optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
 
@@ -757,7 +754,7 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
             optimizer.zero_grad(set_to_none=True)
             loss_total = 0.0
             for group in groups:
-                loss, _ = _loss_sum(model, collate(group, pad_id, device))
+                loss, _ = _loss_sum(model, collate(group, pad_id, device), keep_logits=keep_logits)
                 if n_tokens:
                     (loss / n_tokens).backward()
                 loss_total += float(loss.detach())
@@ -780,7 +777,7 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
             bar.update(1)
             bar.set_postfix(loss=f"{smoothed:.4f}" if smoothed is not None else "-", lr=f"{lr:.2e}")
             if val and (step % eval_every == 0 or step == total):
-                last_val = evaluate(model, val, config.batch_size, pad_id, device)
+                last_val = evaluate(model, val, config.batch_size, pad_id, device, keep_logits=keep_logits)
                 emit({"event": "eval", "step": step, "val_loss": last_val,
                       "seconds": round(seconds_before + time.perf_counter() - t0, 3)})
             if step % save_every == 0 or step == total:
@@ -795,7 +792,7 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
         bar.close()
 
     if val and last_val is None:       # a finished run resumed: its last evaluation was not saved
-        last_val = evaluate(model, val, config.batch_size, pad_id, device)
+        last_val = evaluate(model, val, config.batch_size, pad_id, device, keep_logits=keep_logits)
     smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
 
     # The final adapter, the tokenizer, and the summary.
