@@ -198,6 +198,23 @@ def test_inspect_and_prompt_json(capsys):
     assert data["prompt"].endswith("No people appear in the image.")
 
 
+def test_prompt_same_seed_same_text_other_seed_differs(capsys):
+    first = run(["prompt", "flood", "--seed", "1"], capsys)[1]
+    again = run(["prompt", "flood", "--seed", "1"], capsys)[1]
+    other = run(["prompt", "flood", "--seed", "2"], capsys)[1]
+    assert first == again and first != other and "flood" in first.lower()
+
+
+@pytest.mark.parametrize("text", ["홍수", "산사태", "가뭄", "산불", "대설", "태풍", "지진"])
+def test_prompt_for_korean_inputs_of_the_seven_paper_types(text, capsys):
+    code, out, _ = run(["prompt", text, "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["metadata"]["language"] == "ko"
+    assert "Korea" in data["metadata"]["setting"] or "-do" in data["metadata"]["setting"] \
+        or "hanok" in data["metadata"]["setting"]
+    assert data["generator"] == {"backend": "template"}
+
+
 def test_console_entry_point_help():
     res = subprocess.run([sys.executable, "-m", "cinealert", "make", "--help"], capture_output=True, text=True)
     assert res.returncode == 0
