@@ -132,13 +132,20 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--formats", default="mp4,gif,webp,poster",
                    help="media to write, comma-separated from mp4,gif,webp,poster (default all)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
-    b = p.add_argument_group("backends (see `cinealert backends`)")
-    b.add_argument("--segmenter", choices=registry.names("segmenter"), default=None,
-                   help="moving-region backend (default: the image's exact hints, else heuristic)")
-    b.add_argument("--depth", choices=registry.names("depth"), default=None,
-                   help="depth backend (default: the image's exact hints, else heuristic)")
-    b.add_argument("--inpainter", choices=registry.names("inpainter"), default="pushpull",
-                   help="fills what nearer layers hide (default pushpull)")
+    b = p.add_argument_group("backends and model folders (see `cinealert backends`; nothing is downloaded)")
+    b.add_argument("--models", default=None, metavar="DIR",
+                   help="a folder with one subfolder per role (t2i/ segmenter/ depth/ inpainter/ llm/ "
+                        "adapter/), used where no folder is given; default $CINEALERT_MODELS")
+    b.add_argument("--segmenter", default=None, metavar="NAME|DIR",
+                   help=f"moving regions: {', '.join(registry.names('segmenter'))}, or a CLIPSeg folder, "
+                        "or a folder holding GroundingDINO + SAM (default: the image's exact hints, else "
+                        "heuristic)")
+    b.add_argument("--depth", default=None, metavar="NAME|DIR",
+                   help=f"depth: {', '.join(registry.names('depth'))}, or a DPT / Depth Anything folder "
+                        "(default: the image's exact hints, else heuristic)")
+    b.add_argument("--inpainter", default=None, metavar="NAME|DIR",
+                   help=f"fills what nearer layers hide: {', '.join(registry.names('inpainter'))}, or a "
+                        "diffusers inpainting folder (default pushpull)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -155,6 +162,9 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Make a looping 3D cinemagraph from an alert, a keyword or free text.")
     p.add_argument("input", metavar="INPUT", help="CAP file, disaster type or free text")
     p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
+    p.add_argument("--t2i", default=None, metavar="DIR",
+                   help="a diffusers text-to-image folder (Stable Diffusion 1.x/2.x, SDXL, SD(XL)-Turbo); "
+                        "default: the built-in procedural illustrator")
     _render_options(p)
     _llm_options(p)
 
@@ -237,7 +247,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
     p = sub.add_parser("backends", help="list every stage's backends and whether they can run here",
-                       description="List every stage's backends and whether each is usable here.")
+                       description="List every stage's backends, whether each is usable here, and the "
+                                   "model folders found.")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help="a folder with one subfolder per role (default $CINEALERT_MODELS)")
     p.add_argument("--json", action="store_true", help="print JSON")
     return parser
 
@@ -261,6 +274,7 @@ def _options(args: argparse.Namespace):
                    camera=args.camera, camera_amplitude=args.camera_amplitude,
                    motion_speed=args.motion_speed, lang=getattr(args, "lang", None),
                    segmenter=args.segmenter, depth=args.depth, inpainter=args.inpainter,
+                   t2i=getattr(args, "t2i", None), models=args.models,
                    llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
                    fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
                    llm_model=getattr(args, "llm_model", None),
@@ -290,6 +304,49 @@ def _print_result(result) -> None:
 def _print_dataset(report, out) -> None:
     print(f"training data written to {out}")
     print(report.summary())
+
+
+def _print_backends(args: argparse.Namespace) -> None:
+    from cinealert import models
+    root = models.models_root(args.models)
+    found = models.discover(root)
+    rows = []
+    for b in registry.BACKENDS:
+        ok, reason = b.availability()
+        row = {"stage": b.stage, "name": b.name, "builtin": b.builtin, "usable": ok, "reason": reason,
+               "summary": b.load().summary if ok else "", "folder": None}
+        takes_folder = ok and not b.builtin and hasattr(b.load(), "accepts")
+        role = registry.STAGE_ROLES.get(b.stage)
+        info = found.get(role) if role and takes_folder else None
+        if info is not None:
+            why = b.load().accepts(info.path) if ok else reason
+            row["folder"] = str(info.path) if why is None else None
+            if why is not None and info.known:
+                row["folder_note"] = f"{info.path.name}/ is {info.detail}"
+        if takes_folder and row["folder"] is None and "folder_note" not in row:
+            row["folder_note"] = "no model folder (give one, or --models DIR)"
+        rows.append(row)
+    folders = {role: {"path": str(f.path), "role": f.role, "kind": f.kind, "detail": f.detail}
+               for role, f in found.items()}
+    if args.json:
+        print(json.dumps({"models_root": str(root) if root else None, "folders": folders, "backends": rows},
+                         indent=2, ensure_ascii=False))
+        return
+    for r in rows:
+        mark = "yes" if r["usable"] else "NO "
+        where = f" [{r['folder']}]" if r["folder"] else (f" ({r['folder_note']})" if r.get("folder_note") else "")
+        print(f"{r['stage']:10s} {r['name']:15s} {mark} {r['summary'] or r['reason']}{where}")
+    print()
+    if root is None:
+        print("model folders: none (give --models DIR or set $CINEALERT_MODELS)")
+    else:
+        print(f"model folders in {root}:")
+        for role, f in found.items():
+            state = f"{f.kind} ({f.detail})" if f.known else f"unusable: {f.detail}"
+            print(f"  {role:10s} {state}")
+        missing = [r for r in models.ROLES if r not in found]
+        if missing:
+            print(f"  (no {', '.join(missing)})")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -361,17 +418,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"  log     {result.log_path}")
         print(f"  use it  cinealert prompt flood --llm {args.base} --adapter {result.adapter_dir}")
     elif args.command == "backends":
-        rows = []
-        for b in registry.BACKENDS:
-            ok, reason = b.availability()
-            summary = b.load().summary if ok else ""
-            rows.append({"stage": b.stage, "name": b.name, "usable": ok, "reason": reason, "summary": summary})
-        if args.json:
-            print(json.dumps(rows, indent=2))
-        else:
-            for r in rows:
-                mark = "yes" if r["usable"] else "NO "
-                print(f"{r['stage']:10s} {r['name']:10s} {mark} {r['summary'] or r['reason']}")
+        _print_backends(args)
     return 0
 
 

@@ -170,8 +170,8 @@ def check_role(path: Path, role: str, flag: str) -> FolderKind:
     if info.role is None:
         raise BackendUnavailable(f"{flag}: {str(path)!r} is not a model folder cinealert can use ({info.detail})")
     if info.role != role:
-        raise BackendUnavailable(f"{flag}: {str(path)!r} holds a {info.role} model ({info.detail}), not a "
-                                 f"{role} model")
+        raise BackendUnavailable(f"{flag}: {str(path)!r} holds a model for the {info.role} role "
+                                 f"({info.detail}), not a {role} model")
     return info
 
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cinealert import __version__, registry
+from cinealert import __version__, models, registry
 from cinealert.disasters import get_disaster, require_visual
-from cinealert.errors import InputError
+from cinealert.errors import BackendUnavailable, InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
 from cinealert.render import CAMERAS
@@ -42,16 +42,19 @@ class Options:
     camera_amplitude: float = 1.0
     motion_speed: float = 1.0
     lang: str | None = None
-    imaging: str = "procedural"
-    segmenter: str | None = None     # None: the image's hints when it has them, else heuristic
-    depth: str | None = None
-    inpainter: str = "pushpull"
+    t2i: str | None = None           # a diffusers text-to-image folder; None: --models, else procedural
+    segmenter: str | None = None     # a backend name or model folder; None: --models, else the image's
+    depth: str | None = None         # hints when it has them, else heuristic
+    inpainter: str | None = None     # a backend name or model folder; None: --models, else pushpull
+    models: str | None = None        # a folder with one subfolder per role (else $CINEALERT_MODELS)
     llm: str | None = None           # a local causal LM folder or an OpenAI-compatible server URL
     adapter: str | None = None       # a LoRA adapter folder for ``llm``
     llm_model: str | None = None     # the model name to ask a server for
     fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
     device: str | None = None        # torch device for model backends
     formats: tuple[str, ...] = ("mp4", "gif", "webp", "poster")
+    choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
+    root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
 
     @property
@@ -75,13 +78,27 @@ class Options:
             raise InputError(f"--camera-amplitude must be between 0 and 4, got {self.camera_amplitude:g}.")
         if not 0 <= self.motion_speed <= 5:
             raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
-        if self.adapter is not None and self.llm is None:
+        root = models.models_root(self.models)
+        if self.adapter is not None and self.llm is None and models.resolve("llm", None, root) is None:
             raise InputError("--adapter needs --llm (the base model folder it was trained on)")
-        for stage, name in (("imaging", self.imaging),
-                            ("segmenter", self.segmenter), ("depth", self.depth),
-                            ("inpainter", self.inpainter)):
-            if name is not None:
-                registry.entry(stage, name)
+        self.choices = {stage: registry.resolve(stage, value, root=root, flag=flag)
+                        for stage, value, flag in (("imaging", self.t2i, "--t2i"),
+                                                   ("segmenter", self.segmenter, "--segmenter"),
+                                                   ("depth", self.depth, "--depth"),
+                                                   ("inpainter", self.inpainter, "--inpainter"))}
+        self.root = root
+
+    def backend(self, stage: str, default: str):
+        """The backend instance for ``stage`` (see :meth:`check`): a model backend loaded once per process,
+        a named built-in, or ``default``. Returns (instance, model folder or None)."""
+        choice = self.choices.get(stage)
+        if choice is None or choice.entry.builtin:
+            return registry.create(stage, choice.name if choice is not None else default), None
+        cls = choice.entry.load()
+        usable, reason = cls.availability()
+        if not usable:
+            raise BackendUnavailable(f"The {stage} backend {choice.name!r} cannot run here: {reason}.")
+        return models.load_once(cls, choice.folder, device=self.device), choice.folder
 
 
 @dataclass
@@ -125,17 +142,23 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
 
     # 2. Metadata
     from cinealert.prompting import generate_metadata
-    llm_options = {"device": opts.device, "model_name": opts.llm_model} if opts.llm else {}
-    metadata, how = generate_metadata(alert, seed=opts.seed, llm=opts.llm, adapter=opts.adapter,
+    llm = opts.llm or _str(models.resolve("llm", None, opts.root))
+    adapter = opts.adapter or (_str(models.resolve("adapter", None, opts.root)) if llm else None)
+    llm_options = {"device": opts.device, "model_name": opts.llm_model} if llm else {}
+    metadata, how = generate_metadata(alert, seed=opts.seed, llm=llm, adapter=adapter,
                                       fallback=opts.fallback, **llm_options)
     clock.lap("metadata")
 
     # 3. Image
-    illustrator = registry.create("imaging", opts.imaging)
+    illustrator, t2i_folder = opts.backend("imaging", "procedural")
     result = illustrator.generate(metadata, width=opts.width, height=opts.height, seed=opts.seed)
     clock.lap("image")
 
     backends = {"alerts": alert.source, "prompting": how["backend"], "imaging": illustrator.name}
+    if llm:
+        result.info.setdefault("models", {})["llm"] = llm
+    if t2i_folder is not None:
+        result.info.setdefault("models", {})["t2i"] = str(t2i_folder)
     return _animate_and_deliver(result, alert=alert, metadata=metadata, input_value=input_value,
                                 out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends,
                                 metadata_report=how)
@@ -209,14 +232,17 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     h, w = image.shape[:2]
 
     # 4. Scene: moving regions and depth
-    seg_name = opts.segmenter or ("hints" if result.regions is not None else "heuristic")
-    depth_name = opts.depth or ("hints" if result.depth is not None else "heuristic")
-    segmenter = registry.create("segmenter", seg_name)
-    regions = (segmenter.segment_result(result) if seg_name == "hints"
+    segmenter, seg_folder = opts.backend("segmenter", "hints" if result.regions is not None else "heuristic")
+    regions = (segmenter.segment_result(result) if segmenter.name == "hints"
                else segmenter.segment(image, disaster=disaster))
-    depth_backend = registry.create("depth", depth_name)
-    depth = depth_backend.estimate_result(result) if depth_name == "hints" else depth_backend.estimate(image)
-    backends.update(segmenter=seg_name, depth=depth_name)
+    depth_backend, depth_folder = opts.backend("depth", "hints" if result.depth is not None else "heuristic")
+    depth = (depth_backend.estimate_result(result) if depth_backend.name == "hints"
+             else depth_backend.estimate(image))
+    backends.update(segmenter=segmenter.name, depth=depth_backend.name)
+    folders = dict(result.info.get("models", {}))
+    for role, folder in (("segmenter", seg_folder), ("depth", depth_folder)):
+        if folder is not None:
+            folders[role] = str(folder)
     clock.lap("scene")
 
     # 5. Motion
@@ -231,7 +257,12 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
     camera = camera_path(opts.camera, frames=opts.frames, width=w, height=h,
                          amplitude=opts.camera_amplitude, subject_depth=subject)
-    inpainter = registry.create("inpainter", opts.inpainter)
+    inpainter, inpaint_folder = opts.backend("inpainter", "pushpull")
+    if inpaint_folder is not None:
+        folders["inpainter"] = str(inpaint_folder)
+        inpainter.prompt = (f"{metadata.setting}, {metadata.sky}, background scenery, no people"
+                            if metadata is not None else "background scenery, seamless, no people")
+        inpainter.seed = opts.seed
     renderer = LayeredRenderer(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter)
     backends.update(inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
     clock.lap("layers")
@@ -297,6 +328,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "metadata_generator": metadata_report,
         "seed": opts.seed,
         "backends": backends,
+        "models": folders,
         "timings_s": clock.done(),
         "video": video,
         "media": {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items()},
@@ -343,6 +375,10 @@ def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clo
     }
     write_json(out_dir / "report.json", report)
     return JobResult(out_dir=out_dir, report=report, paths={"report": out_dir / "report.json"})
+
+
+def _str(value) -> str | None:
+    return None if value is None else str(value)
 
 
 class _NoProgress:

@@ -166,7 +166,15 @@ class LocalLLMGenerator(_LLMGenerator):
     """
 
     name = "llm"
+    role = "llm"
     summary = "a local Hugging Face causal LM (--llm FOLDER), optionally with a LoRA adapter (--adapter)"
+
+    @classmethod
+    def accepts(cls, path) -> str | None:
+        """None when ``path`` holds a causal language model, else why not."""
+        from cinealert.models import describe_folder
+        info = describe_folder(path)
+        return None if info.role == "llm" else (info.detail or "not a causal LM folder")
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
