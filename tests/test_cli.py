@@ -183,10 +183,27 @@ def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, needle):
 def test_backends_lists_every_stage(capsys):
     code, out, _ = run(["backends", "--json"], capsys)
     assert code == 0
-    rows = json.loads(out)
+    data = json.loads(out)
+    rows = data["backends"]
     from cinealert.registry import STAGES
     assert {r["stage"] for r in rows} == set(STAGES)
     assert all(r["usable"] for r in rows), [r for r in rows if not r["usable"]]
+    assert data["models_root"] is None and data["folders"] == {}
+
+
+def test_backends_shows_model_folders(tmp_path, tiny_llama, capsys):
+    (tmp_path / "llm").symlink_to(tiny_llama)
+    (tmp_path / "depth").mkdir()                      # an empty folder: found, but unusable
+    code, out, _ = run(["backends", "--models", str(tmp_path), "--json"], capsys)
+    data = json.loads(out)
+    assert code == 0 and data["folders"]["llm"]["kind"] == "llama"
+    assert data["folders"]["depth"]["role"] is None and "no config.json" in data["folders"]["depth"]["detail"]
+    llm_row = next(r for r in data["backends"] if r["name"] == "llm")
+    assert llm_row["folder"] == str(tmp_path / "llm")
+    code, out, _ = run(["backends", "--models", str(tmp_path)], capsys)
+    assert "llm        llama" in out and "unusable: no config.json" in out
+    code, _, err = run(["backends", "--models", str(tmp_path / "missing")], capsys)
+    assert code == 2 and "--models: no such folder" in err
 
 
 def test_inspect_and_prompt_json(capsys):

@@ -192,6 +192,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", default=None, help="preferred alert language, e.g. ko or en")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--models", default=None, metavar="DIR",
+                   help="a folder with llm/ (and adapter/) subfolders, used when --llm is not given; "
+                        "default $CINEALERT_MODELS")
     _llm_options(p)
 
     p = sub.add_parser("dataset", help="build fine-tuning data from folders of disaster photos",
@@ -256,10 +259,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _llm_kwargs(args: argparse.Namespace) -> dict:
-    kw = {"llm": args.llm, "adapter": args.adapter, "fallback": args.fallback}
-    if args.llm:
+    """The LLM settings: explicit folders first, then the llm/ and adapter/ folders of --models."""
+    from cinealert import models
+    root = models.models_root(getattr(args, "models", None))
+    llm = args.llm or _opt_str(models.resolve("llm", None, root))
+    adapter = args.adapter or (_opt_str(models.resolve("adapter", None, root)) if llm and not args.llm else None)
+    kw = {"llm": llm, "adapter": adapter, "fallback": args.fallback}
+    if llm:
         kw.update(device=args.device, model_name=args.llm_model)
     return kw
+
+
+def _opt_str(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def _options(args: argparse.Namespace):
