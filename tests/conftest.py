@@ -39,3 +39,21 @@ def tiny_llama(tmp_path_factory):
     """A folder holding a tiny random Llama causal LM and its byte-level BPE tokenizer (chat template set)."""
     from fixtures.tiny_models import make_tiny_llama
     return make_tiny_llama(tmp_path_factory.mktemp("tiny_llama"))
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folders(tmp_path_factory):
+    """Every tiny random model the model backends load, each in its own folder (built once per session)."""
+    from fixtures.tiny_depth import make_tiny_depth_anything, make_tiny_dpt
+    from fixtures.tiny_diffusers import make_tiny_sd
+    from fixtures.tiny_segmenters import make_tiny_clipseg, make_tiny_langsam
+
+    root = tmp_path_factory.mktemp("tiny_models")
+    return {
+        "t2i": make_tiny_sd(root / "sd"),
+        "inpainter": make_tiny_sd(root / "sd-inpaint", inpaint=True),
+        "clipseg": make_tiny_clipseg(root / "clipseg"),
+        "langsam": make_tiny_langsam(root / "langsam"),
+        "dpt": make_tiny_dpt(root / "dpt"),
+        "depth-anything": make_tiny_depth_anything(root / "depth-anything"),
+    }

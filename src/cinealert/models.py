@@ -171,7 +171,7 @@ def check_role(path: Path, role: str, flag: str) -> FolderKind:
         raise BackendUnavailable(f"{flag}: {str(path)!r} is not a model folder cinealert can use ({info.detail})")
     if info.role != role:
         raise BackendUnavailable(f"{flag}: {str(path)!r} holds a model for the {info.role} role "
-                                 f"({info.detail}), not a {role} model")
+                                 f"({info.detail}), not {'an' if role[0] in 'aeiou' else 'a'} {role} model")
     return info
 
 

@@ -1,0 +1,75 @@
+"""`cinealert make` end to end with every model backend (tiny random models), and model-folder errors."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from cinealert import models
+from cinealert.cli import main
+
+SMALL = ["--size", "128x72", "--seconds", "1", "--fps", "8", "--formats", "mp4,poster", "--quiet"]
+
+
+def _report(out):
+    return json.loads((out / "report.json").read_text())
+
+
+def test_make_with_every_model_backend(tmp_path, tiny_model_folders, capsys):
+    f = tiny_model_folders
+    out = tmp_path / "clip"
+    code = main(["make", "flood", "-o", str(out), "--t2i", str(f["t2i"]), "--segmenter", str(f["langsam"]),
+                 "--depth", str(f["dpt"]), "--inpainter", str(f["inpainter"]), *SMALL])
+    assert code == 0, capsys.readouterr().err
+    r = _report(out)
+    assert r["backends"]["imaging"] == "diffusers" and r["backends"]["segmenter"] == "langsam"
+    assert r["backends"]["depth"] == "dpt" and r["backends"]["inpainter"] == "diffusion"
+    assert r["models"] == {"t2i": str(f["t2i"]), "segmenter": str(f["langsam"]), "depth": str(f["dpt"]),
+                           "inpainter": str(f["inpainter"])}
+    assert r["scene"]["image"]["generated_size"] and r["video"]["frames"] == 8
+    assert (out / "cinemagraph.mp4").stat().st_size > 0 and r["metrics"]["hole_ratio"] == 0
+
+
+def test_make_finds_models_by_role_folder(tmp_path, tiny_model_folders, capsys, monkeypatch):
+    f = tiny_model_folders
+    root = tmp_path / "models"
+    root.mkdir()
+    for role, key in (("t2i", "t2i"), ("segmenter", "clipseg"), ("depth", "depth-anything")):
+        (root / role).symlink_to(f[key])
+    monkeypatch.setenv(models.ENV_MODELS, str(root))
+    out = tmp_path / "clip"
+    assert main(["make", "wildfire", "-o", str(out), *SMALL]) == 0, capsys.readouterr().err
+    r = _report(out)
+    assert (r["backends"]["imaging"], r["backends"]["segmenter"], r["backends"]["depth"]) == \
+        ("diffusers", "clipseg", "depth-anything")
+    assert r["backends"]["inpainter"] == "pushpull"               # no inpainter/ folder: the built-in
+    # an explicit built-in name still wins over the folder found
+    out2 = tmp_path / "clip2"
+    assert main(["make", "wildfire", "-o", str(out2), "--segmenter", "heuristic", *SMALL]) == 0
+    assert _report(out2)["backends"]["segmenter"] == "heuristic"
+
+
+@pytest.mark.parametrize("flag, make_bad, needle", [
+    ("--t2i", lambda p, f: p / "missing", "no such folder"),
+    ("--depth", lambda p, f: f["t2i"], "not a depth model"),
+    ("--segmenter", lambda p, f: p, "not a model folder"),
+    ("--inpainter", lambda p, f: f["t2i"], "not an inpainter model"),
+    ("--depth", lambda p, f: p / "broken-dpt", "--depth"),
+    ("--segmenter", lambda p, f: p / "half-pair", "--segmenter"),
+    ("--t2i", lambda p, f: p / "broken-sd", "--t2i"),
+])
+def test_missing_or_broken_model_folder_exit_2(tmp_path, tiny_model_folders, capsys, flag, make_bad, needle):
+    f = tiny_model_folders
+    shutil.copytree(f["dpt"], tmp_path / "broken-dpt")
+    (tmp_path / "broken-dpt" / "model.safetensors").unlink()
+    (tmp_path / "half-pair").mkdir()
+    shutil.copytree(f["langsam"] / "sam", tmp_path / "half-pair" / "sam")
+    shutil.copytree(f["t2i"], tmp_path / "broken-sd")
+    shutil.rmtree(tmp_path / "broken-sd" / "unet")
+    models.clear_loaded()
+    bad = make_bad(tmp_path, f)
+    code = main(["make", "flood", "-o", str(tmp_path / "out"), flag, str(bad), *SMALL])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
+    assert needle in err and (str(bad) in err or "'" in err)
