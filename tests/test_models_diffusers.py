@@ -13,9 +13,9 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from cinealert.errors import BackendUnavailable  # noqa: E402
-from cinealert.imaging import diffusers_t2i as dt  # noqa: E402
-from cinealert.prompting.metadata import NO_PEOPLE, SceneMetadata  # noqa: E402
+from cinealert.errors import BackendUnavailable
+from cinealert.imaging import diffusers_t2i as dt
+from cinealert.prompting.metadata import NO_PEOPLE, SceneMetadata
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -125,7 +125,7 @@ def test_prompt_fits_77_tokens_and_long_metadata_drops_later_sentences(illustrat
 
 
 def test_fit_prompt_keeps_whole_sentences_in_order():
-    words = lambda text: len(text.split()) + 2                           # noqa: E731 - a stand-in tokenizer
+    words = lambda text: len(text.split()) + 2  # a stand-in tokenizer
     text = ("One two three. " + "long " * 20 + "sentence. Short one. " + NO_PEOPLE)
     fit = dt.fit_prompt(text, words, limit=10)
     assert fit.prompt == "One two three. Short one."
@@ -198,6 +198,18 @@ def test_family_detection_from_configs(tmp_path, name, kwargs, family, native, s
     assert (fam.name, fam.native, fam.steps, fam.guidance) == (family, native, steps, guidance)
     assert fam.multiple == (32 if fam.name.startswith("sdxl") else 64)
     assert fam.evidence
+
+
+def test_family_of_a_pipeline_without_unet(tmp_path):
+    folder = tmp_path / "sd3"
+    folder.mkdir()
+    (folder / "model_index.json").write_text(json.dumps({"_class_name": "StableDiffusion3Pipeline"}))
+    for sub, config in (("transformer", {"sample_size": 128, "patch_size": 2}),
+                        ("vae", {"block_out_channels": [128, 256, 512, 512]})):
+        (folder / sub).mkdir()
+        (folder / sub / "config.json").write_text(json.dumps(config))
+    fam = dt.detect_family(folder)
+    assert (fam.name, fam.native, fam.multiple) == ("other", 1024, 16) and "no UNet" in fam.evidence
 
 
 def test_generation_size_keeps_aspect_area_and_multiples():
@@ -379,3 +391,18 @@ def test_inpainter_defaults(inpainter, tiny_sd_inpaint):
     assert inpainter.unet_channels == 9 and inpainter.strength == 1.0 and inpainter.steps == 2
     assert "people" not in inpainter.prompt and "people" in inpainter.negative_prompt
     assert type(inpainter).accepts(tiny_sd_inpaint) is None
+
+
+def test_sdxl_inpainting(tmp_path_factory):
+    from cinealert.render.diffusion_inpaint import DiffusionInpainter
+    from fixtures.tiny_diffusers import make_tiny_sd
+
+    folder = make_tiny_sd(tmp_path_factory.mktemp("tiny_sdxl_inpaint") / "sdxl-inpaint", inpaint=True, xl=True)
+    inp = DiffusionInpainter(folder, steps=2, device="cpu")
+    assert inp.family.name == "sdxl"
+    image = _scene(h=64, w=80, seed=6)
+    known = np.ones(image.shape[:2], bool)
+    known[20:40, 30:50] = False
+    out = inp.inpaint(image, known)
+    assert inp.calls[-1]["method"] == "diffusion"
+    assert np.array_equal(out[known], image[known]) and np.isfinite(out).all()

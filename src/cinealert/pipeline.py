@@ -260,8 +260,10 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     inpainter, inpaint_folder = opts.backend("inpainter", "pushpull")
     if inpaint_folder is not None:
         folders["inpainter"] = str(inpaint_folder)
-        inpainter.prompt = (f"{metadata.setting}, {metadata.sky}, background scenery, no people"
-                            if metadata is not None else "background scenery, seamless, no people")
+        # people are kept out by the inpainter's negative prompt; naming them here would draw them
+        inpainter.prompt = (f"{metadata.setting}, {metadata.sky}, background scenery continuing the "
+                            "surroundings, seamless" if metadata is not None
+                            else "background scenery continuing the surroundings, seamless")
         inpainter.seed = opts.seed
     renderer = LayeredRenderer(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter)
     backends.update(inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
@@ -336,6 +338,10 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude,
                    "max_shift_px": round(camera.max_shift_px(w, h), 2),
                    "overscan": round(renderer.stats.overscan, 4)},
+        "model_reports": {k: v for k, v in (
+            ("segmenter", getattr(segmenter, "last_report", None)),
+            ("depth", getattr(depth_backend, "last_report", None)),
+            ("inpainter", inpainter.describe() if hasattr(inpainter, "describe") else None)) if v},
         "scene": {"regions": {Region(v).name.lower(): round(float((regions == v).mean()), 4)
                               for v in np.unique(regions)},
                   "layers": renderer.stats.layers, "image": result.info},

@@ -19,15 +19,16 @@ folder checks, loading, family defaults and size snapping.
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import math
 import re
 import sys
 import time
 import warnings
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
@@ -50,6 +51,7 @@ FAMILY_DEFAULTS: dict[str, tuple[int, int, float]] = {
     "sdxl": (1024, 30, 5.0),
     "sd-turbo": (512, 2, 0.0),
     "sdxl-turbo": (512, 2, 0.0),
+    "other": (1024, 28, 5.0),          # a pipeline without a UNet (SD 3 and other diffusion transformers)
 }
 
 #: Free CUDA memory (GiB) under which attention is computed in slices.
@@ -57,9 +59,10 @@ _SLICING_GIB = {"sdxl": 10.0, "sdxl-turbo": 10.0}
 _SLICING_GIB_DEFAULT = 5.0
 
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".ckpt", ".pt", ".pth", ".msgpack")
-_PLAIN_WEIGHTS = re.compile(r"^(diffusion_pytorch_model|model|pytorch_model)(-\d+-of-\d+)?\.(safetensors|bin)$")
+_PLAIN_WEIGHTS = re.compile(r"^(diffusion_pytorch_model|model|pytorch_model)"
+                            r"((-\d+-of-\d+)?\.(safetensors|bin)|\.(safetensors|bin)\.index\.json)$")
 _VARIANT_WEIGHTS = re.compile(r"^(diffusion_pytorch_model|model|pytorch_model)\.([A-Za-z0-9_]+)"
-                              r"(-\d+-of-\d+)?\.(safetensors|bin)$")
+                              r"((-\d+-of-\d+)?\.(safetensors|bin)|\.(safetensors|bin)\.index\.json)$")
 _NOT_MODELS = ("Tokenizer", "Scheduler", "FeatureExtractor", "ImageProcessor", "Processor")
 
 
@@ -71,7 +74,8 @@ class Family:
     """What kind of Stable Diffusion a folder holds, and how to run it by default.
 
     Attributes:
-        name: ``sd1``, ``sd2``, ``sdxl``, ``sd-turbo`` or ``sdxl-turbo``.
+        name: ``sd1``, ``sd2``, ``sdxl``, ``sd-turbo``, ``sdxl-turbo``, or ``other`` (no UNet: generic
+            defaults).
         native: the side (pixels) of the square the model was trained at; images are generated with
             about ``native²`` pixels.
         steps: default number of denoising steps.
@@ -123,6 +127,8 @@ def detect_family(path: str | Path) -> Family:
     unet = _config(p / "unet", "config.json")
     vae = _config(p / "vae", "config.json")
     cls = str(index.get("_class_name", ""))
+    if not unet and (p / "transformer").is_dir():
+        return _other_family(p, cls, vae)
     cross = unet.get("cross_attention_dim")
     cross = max(cross) if isinstance(cross, (list, tuple)) and cross else cross
     evidence: list[str] = []
@@ -157,6 +163,21 @@ def detect_family(path: str | Path) -> Family:
                   evidence="; ".join(evidence))
 
 
+def _other_family(path: Path, cls: str, vae: dict) -> Family:
+    """A pipeline without a UNet (a diffusion transformer such as SD 3): generic defaults."""
+    native, steps, guidance = FAMILY_DEFAULTS["other"]
+    transformer = _config(path / "transformer", "config.json")
+    scale = _vae_scale(vae)
+    patch = transformer.get("patch_size") if isinstance(transformer.get("patch_size"), int) else 2
+    sample = transformer.get("sample_size")
+    evidence = [f"pipeline {cls or '?'} has no UNet: generic defaults"]
+    if isinstance(sample, int) and sample > 0:
+        native = sample * scale
+        evidence.append(f"sample size {sample} × VAE scale {scale} = {native} px")
+    return Family(name="other", native=native, steps=steps, guidance=guidance,
+                  multiple=math.lcm(8, scale * max(1, patch)), evidence="; ".join(evidence))
+
+
 # ------------------------------------------------------------------------------------------------------
 # sizes
 # ------------------------------------------------------------------------------------------------------
@@ -171,7 +192,7 @@ def generation_size(width: int, height: int, native: int, multiple: int, *,
     w = math.sqrt(area * ratio)
     h = math.sqrt(area / ratio)
     m = max(1, int(multiple))
-    return max(m, int(round(w / m)) * m), max(m, int(round(h / m)) * m)
+    return max(m, round(w / m) * m), max(m, round(h / m) * m)
 
 
 def cover_resize(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, bool]:
@@ -181,7 +202,7 @@ def cover_resize(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray
     if (w, h) == (width, height):
         return image.astype(np.float32, copy=False), False
     scale = max(width / w, height / h)
-    nw, nh = max(width, int(math.ceil(w * scale - 1e-6))), max(height, int(math.ceil(h * scale - 1e-6)))
+    nw, nh = max(width, math.ceil(w * scale - 1e-6)), max(height, math.ceil(h * scale - 1e-6))
     interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
     resized = cv2.resize(image.astype(np.float32, copy=False), (nw, nh), interpolation=interp)
     if resized.ndim == 2 and image.ndim == 3:
@@ -195,7 +216,7 @@ def cover_resize(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray
 # prompts
 # ------------------------------------------------------------------------------------------------------
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)")
-_NO_PEOPLE = re.compile(r"^\s*no (people|person|persons|humans?|one)\b", re.I)
+_NO_PEOPLE = re.compile(r"^\s*no (people|person|persons|humans?|one)\b", re.IGNORECASE)
 
 
 def split_sentences(text: str) -> list[str]:
@@ -292,12 +313,11 @@ def check_components(path: Path, flag: str) -> str | None:
         if any(word in str(cls) for word in _NOT_MODELS):
             continue
         names = [f.name for f in sub.iterdir() if f.is_file()]
-        if any(_PLAIN_WEIGHTS.match(n) or n.endswith(".safetensors.index.json") and n.count(".") == 2
-               for n in names):
+        if any(_PLAIN_WEIGHTS.match(n) for n in names):
             continue
         variants = {m.group(2) for n in names if (m := _VARIANT_WEIGHTS.match(n))}
         if variants:
-            variant = variant or ("fp16" if "fp16" in variants else sorted(variants)[0])
+            variant = variant or ("fp16" if "fp16" in variants else min(variants))
             continue
         if not any(n.endswith(_WEIGHT_SUFFIXES) for n in names):
             raise BackendUnavailable(f"{flag}: {str(path)!r} is incomplete: {key}/ has no weights "
@@ -428,6 +448,31 @@ class StepBar:
             self.bar.close()
 
 
+def call_options(pipe) -> set[str]:
+    """The keyword arguments the pipeline's ``__call__`` takes (all of them when it takes ``**kwargs``)."""
+    try:
+        params = inspect.signature(pipe.__call__).parameters
+    except (TypeError, ValueError):
+        return {"negative_prompt", "callback_on_step_end"}
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return {"negative_prompt", "callback_on_step_end"} | set(params)
+    return set(params)
+
+
+def run_pipeline(pipe, call: dict, flag: str, path: Path):
+    """``pipe(**call)`` without the options it does not take; running out of memory is a one-line error."""
+    import torch
+
+    accepted = call_options(pipe)
+    call = {k: v for k, v in call.items() if k in accepted or k not in ("negative_prompt", "callback_on_step_end")}
+    try:
+        with quiet_warnings(), torch.inference_mode():
+            return pipe(**call)
+    except torch.OutOfMemoryError as err:
+        raise BackendUnavailable(f"{flag}: out of memory running {str(path)!r} ({one_line(err, 120)}); try a "
+                                 "smaller size, --dtype float16 or a smaller model") from None
+
+
 def dtype_name(dtype) -> str:
     return str(dtype).replace("torch.", "")
 
@@ -520,8 +565,7 @@ class DiffusersIllustrator:
             call["negative_prompt"] = negative
         start = time.perf_counter()
         try:
-            with quiet_warnings(), torch.inference_mode():
-                out = self.pipe(**call)
+            out = run_pipeline(self.pipe, call, self.flag, self.path)
         finally:
             bar.close()
         seconds = time.perf_counter() - start

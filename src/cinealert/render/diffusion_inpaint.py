@@ -27,7 +27,7 @@ import numpy as np
 from cinealert import hf, models
 from cinealert.imaging.diffusers_t2i import (StepBar, check_components, cover_resize, detect_family,
                                             diffusers_availability, dtype_name, generation_size, load_pipeline,
-                                            quiet_diffusers, quiet_warnings, set_vae_tiling, setup_memory)
+                                            quiet_diffusers, run_pipeline, set_vae_tiling, setup_memory)
 from cinealert.prompting.metadata import NEGATIVE_PROMPT
 from cinealert.render.inpaint import push_pull_fill
 
@@ -185,7 +185,7 @@ class DiffusionInpainter:
         ys = np.flatnonzero(holes.any(axis=1))
         xs = np.flatnonzero(holes.any(axis=0))
         y0, y1, x0, x1 = int(ys[0]), int(ys[-1]) + 1, int(xs[0]), int(xs[-1]) + 1
-        pad = max(self.min_margin, int(round(self.margin * max(y1 - y0, x1 - x0))))
+        pad = max(self.min_margin, round(self.margin * max(y1 - y0, x1 - x0)))
         return max(0, y0 - pad), min(h, y1 + pad), max(0, x0 - pad), min(w, x1 + pad)
 
     def _fill_box(self, img, keep, holes, base, record) -> np.ndarray:
@@ -228,12 +228,11 @@ class DiffusionInpainter:
                     generator=generator, output_type="np")
         if self.guidance > 1.0 and self.negative_prompt:
             call["negative_prompt"] = self.negative_prompt
-        bar = StepBar(max(1, int(round(self.steps * self.strength))), f"{self.name} inpainting")
+        bar = StepBar(max(1, round(self.steps * self.strength)), f"{self.name} inpainting")
         if bar.bar is not None:
             call["callback_on_step_end"] = bar
         try:
-            with quiet_warnings(), torch.inference_mode():
-                out = self.pipe(**call)
+            out = run_pipeline(self.pipe, call, self.flag, self.path)
         finally:
             bar.close()
         painted = np.asarray(out.images[0], dtype=np.float32)[..., :3]
