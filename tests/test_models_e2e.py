@@ -73,3 +73,14 @@ def test_missing_or_broken_model_folder_exit_2(tmp_path, tiny_model_folders, cap
     err = capsys.readouterr().err
     assert code == 2 and err.count("\n") == 1 and "Traceback" not in err, err
     assert needle in err and (str(bad) in err or "'" in err)
+
+
+def test_models_load_once_per_process(tmp_path, tiny_model_folders, capsys):
+    models.clear_loaded()
+    f = tiny_model_folders
+    args = ["--depth", str(f["dpt"]), "--segmenter", str(f["clipseg"]), *SMALL]
+    assert main(["make", "flood", "-o", str(tmp_path / "a"), *args]) == 0
+    loaded = dict(models._LOADED)
+    assert len(loaded) == 2
+    assert main(["make", "대설경보", "-o", str(tmp_path / "b"), *args]) == 0
+    assert models._LOADED == loaded and all(models._LOADED[k] is v for k, v in loaded.items())

@@ -435,6 +435,8 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from cinealert.models import offline
+    offline()                           # nothing is ever downloaded (an explicit HF_HUB_OFFLINE=0 is kept)
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

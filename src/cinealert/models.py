@@ -180,6 +180,7 @@ _LOADED: dict[tuple, object] = {}
 
 def load_once(cls, path: Path, **options):
     """One instance per (class, folder, options) per process: models are loaded once and reused."""
+    offline()
     key = (cls, str(Path(path).resolve()), tuple(sorted((k, repr(v)) for k, v in options.items())))
     if key not in _LOADED:
         _LOADED[key] = cls(path, **options)
