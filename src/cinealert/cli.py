@@ -215,6 +215,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--seed", type=int, default=0, help="seed of the split and metadata (default 0)")
     d.add_argument("--min-side", type=int, default=256, help="drop images with a shorter side below "
                                                              "this many pixels (default 256)")
+    d.add_argument("--models", default=None, metavar="DIR",
+                   help="a folder whose captioner/ subfolder is used when --captioner is not given "
+                        "(default $CINEALERT_MODELS)")
     d.add_argument("--device", default=None, help="torch device for the captioner")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -407,7 +410,10 @@ def _run(args: argparse.Namespace) -> int:
 
         from cinealert.training.dataset import DatasetWarning, build_dataset
         warnings.simplefilter("ignore", DatasetWarning)       # the summary lists them
-        report = build_dataset(args.images, args.out, captioner=args.captioner,
+        from cinealert import models
+        captioner = args.captioner or _opt_str(models.resolve("captioner", None,
+                                                              models.models_root(args.models)))
+        report = build_dataset(args.images, args.out, captioner=captioner,
                                val_fraction=args.val_fraction, seed=args.seed, min_side=args.min_side,
                                device=args.device, progress=not args.quiet)
         _print_dataset(report, args.out)
