@@ -21,7 +21,8 @@ def available_types() -> str:
     return ", ".join(DISASTERS)
 
 
-def _trim(text: str, limit: int = MAX_HEADLINE) -> str:
+def trim_text(text: str, limit: int = MAX_HEADLINE) -> str:
+    """``text`` on one line, at most ``limit`` characters, cut at a word boundary with an ellipsis."""
     text = " ".join(text.split())
     if len(text) <= limit:
         return text
@@ -60,11 +61,11 @@ class KeywordParser:
 
         disaster = detect_disaster(text)
         if disaster is None:
-            shown = _trim(text, 60)
+            shown = trim_text(text, 60)
             raise InputError(
                 f"cannot tell which disaster {shown!r} is about. Available types: {available_types()}."
             )
-        headline = _trim(text)
+        headline = trim_text(text)
         info = Info(language=language, event=self._event(disaster, language), headline=headline,
                     description=text if headline != " ".join(text.split()) else "")
         return Alert(source="text", disaster=disaster.key, level=detect_level(text), infos=[info])

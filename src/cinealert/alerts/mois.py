@@ -29,6 +29,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
+from cinealert.alerts.keyword import trim_text
 from cinealert.alerts.model import Alert, Area, Info, MultiMap
 from cinealert.disasters import (
     GENERIC_CATEGORIES,
@@ -54,8 +55,6 @@ MAX_RECORDS = 10_000
 #: past the interpreter's recursion limit is refused as such.
 MAX_DEPTH = 8
 
-#: Longest headline kept, in characters.
-MAX_HEADLINE = 200
 
 #: Korea Standard Time: creation times without an offset are read in it.
 KST = timezone(timedelta(hours=9), "KST")
@@ -166,16 +165,6 @@ def _scalar(value: object) -> str | None:
     return _clean(json.dumps(value, ensure_ascii=False))[:500] or None
 
 
-def _trim(text: str, limit: int = MAX_HEADLINE) -> str:
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    if " " in cut[limit // 2:]:
-        cut = cut[: cut.rfind(" ")]
-    return cut.rstrip(" ,.;:") + "…"
-
-
 def split_sender(message: str) -> tuple[str, str]:
     """``"[행정안전부] 오늘 ..."`` -> ``("행정안전부", "오늘 ...")``; ``("", message)`` without one."""
     m = _SENDER.match(message)
@@ -191,9 +180,9 @@ def split_regions(value: str) -> list[str]:
 
 
 def headline_of(body: str) -> str:
-    """The first sentence of a message (without its sender), trimmed to :data:`MAX_HEADLINE`."""
+    """The first sentence of a message (without its sender), trimmed to :data:`cinealert.alerts.keyword.MAX_HEADLINE`."""
     first = _SENTENCE_END.split(body.strip(), maxsplit=1)[0]
-    return _trim(first)
+    return trim_text(first)
 
 
 class MoisParser:
