@@ -161,18 +161,26 @@ def resolve(role: str, explicit: str | Path | None, root: Path | None) -> Path |
     return None
 
 
+def role_problem(path: str | Path, role: str) -> str | None:
+    """None when ``path`` holds a model for ``role``, else why not (one line, without the folder's name)."""
+    info = describe_folder(path)
+    if info.role == role:
+        return None
+    if info.role is None:
+        return f"is not a model folder cinealert can use ({info.detail})"
+    return (f"holds a model for the {info.role} role ({info.detail}), not "
+            f"{'an' if role[0] in 'aeiou' else 'a'} {role} model")
+
+
 def check_role(path: Path, role: str, flag: str) -> FolderKind:
     """``path`` described, and checked to hold a model of ``role``; a one-line error naming ``flag`` when not."""
-    info = describe_folder(path)
-    if not path.exists():
+    if not Path(path).exists():
         raise BackendUnavailable(f"{flag}: no such folder {str(path)!r} (give a local model folder; nothing is "
                                  "downloaded)")
-    if info.role is None:
-        raise BackendUnavailable(f"{flag}: {str(path)!r} is not a model folder cinealert can use ({info.detail})")
-    if info.role != role:
-        raise BackendUnavailable(f"{flag}: {str(path)!r} holds a model for the {info.role} role "
-                                 f"({info.detail}), not {'an' if role[0] in 'aeiou' else 'a'} {role} model")
-    return info
+    problem = role_problem(path, role)
+    if problem is not None:
+        raise BackendUnavailable(f"{flag}: {str(path)!r} {problem}")
+    return describe_folder(path)
 
 
 _LOADED: dict[tuple, object] = {}

@@ -508,12 +508,7 @@ class DiffusersIllustrator:
 
     @classmethod
     def accepts(cls, path) -> str | None:
-        kind = models.describe_folder(path)
-        if kind.role == cls.role:
-            return None
-        if kind.role is None:
-            return f"not a model folder cinealert can use ({kind.detail})"
-        return f"holds a {kind.role} model ({kind.detail}), not a {cls.role} model"
+        return models.role_problem(path, cls.role)
 
     def __init__(self, path, *, device=None, dtype=None, steps: int | None = None,
                  guidance: float | None = None, attention_slicing: bool | None = None,

@@ -172,9 +172,8 @@ class LocalLLMGenerator(_LLMGenerator):
     @classmethod
     def accepts(cls, path) -> str | None:
         """None when ``path`` holds a causal language model, else why not."""
-        from cinealert.models import describe_folder
-        info = describe_folder(path)
-        return None if info.role == "llm" else (info.detail or "not a causal LM folder")
+        from cinealert.models import role_problem
+        return role_problem(path, cls.role)
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
