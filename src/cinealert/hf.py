@@ -7,6 +7,7 @@ runs set ``HF_HUB_OFFLINE=1``). A folder that is missing or is not a model folde
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 from pathlib import Path
 
@@ -21,6 +22,23 @@ def require(module: str, purpose: str):
         package = module.split(".")[0]
         raise BackendUnavailable(f"{purpose} needs the Python package {package!r}, which does not load "
                                  f"here ({err}); install the pinned requirements.txt") from None
+
+
+def missing_package(modules: tuple[str, ...], *, load: bool = False) -> str | None:
+    """Why a backend needing ``modules`` cannot run here (one line), or None when all are there.
+
+    With ``load`` each module is imported (slower, but a broken install shows); otherwise it only has to be
+    installed (``find_spec``: importing diffusers alone takes seconds).
+    """
+    for module in modules:
+        if load:
+            try:
+                importlib.import_module(module)
+            except ImportError as err:
+                return f"the Python package {module!r} does not load ({err})"
+        elif importlib.util.find_spec(module) is None:
+            return f"the Python package {module!r} is not installed"
+    return None
 
 
 def quiet_transformers() -> None:

@@ -18,7 +18,6 @@ folder checks, loading, family defaults and size snapping.
 """
 from __future__ import annotations
 
-import importlib.util
 import inspect
 import math
 import re
@@ -285,9 +284,9 @@ def one_line(err: BaseException, limit: int = 240) -> str:
 def diffusers_availability() -> tuple[bool, str]:
     """Whether torch, transformers and diffusers are installed (found, not imported: importing diffusers
     takes seconds)."""
-    for module in ("torch", "transformers", "diffusers"):
-        if importlib.util.find_spec(module) is None:
-            return False, f"the Python package {module!r} is not installed"
+    problem = hf.missing_package(("torch", "transformers", "diffusers"))
+    if problem is not None:
+        return False, problem
     return True, "torch, transformers and diffusers are installed; needs a local diffusers folder"
 
 

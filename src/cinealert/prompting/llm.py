@@ -177,11 +177,9 @@ class LocalLLMGenerator(_LLMGenerator):
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
-        for module in ("torch", "transformers"):
-            try:
-                __import__(module)
-            except ImportError as err:
-                return False, f"the Python package {module!r} does not load ({err})"
+        problem = hf.missing_package(("torch", "transformers"), load=True)
+        if problem is not None:
+            return False, problem
         try:
             import peft  # noqa: F401
         except ImportError:

@@ -228,11 +228,9 @@ class TransformersDepth:
     # -- registry ------------------------------------------------------------------------------------
     @classmethod
     def availability(cls) -> tuple[bool, str]:
-        for module in ("torch", "transformers"):
-            try:
-                __import__(module)
-            except ImportError as err:
-                return False, f"the Python package {module!r} does not load ({err})"
+        problem = hf.missing_package(("torch", "transformers"), load=True)
+        if problem is not None:
+            return False, problem
         return True, "torch and transformers load; needs a local model folder (--depth)"
 
     @classmethod

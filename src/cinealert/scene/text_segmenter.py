@@ -227,11 +227,9 @@ class TextSegmenter:
 
     @classmethod
     def availability(cls) -> tuple[bool, str]:
-        import importlib.util
-
-        for module in ("torch", "transformers", "PIL"):
-            if importlib.util.find_spec(module) is None:
-                return False, f"the Python package {module!r} is not installed"
+        problem = hf.missing_package(("torch", "transformers", "PIL"))
+        if problem is not None:
+            return False, problem
         return True, "torch and transformers are installed; needs a local model folder (--segmenter)"
 
     def threshold(self, query: str, region: Region) -> float:
