@@ -472,6 +472,41 @@ def run_pipeline(pipe, call: dict, flag: str, path: Path):
                                  "smaller size, --dtype float16 or a smaller model") from None
 
 
+@dataclass
+class OpenedPipeline:
+    """A checked and loaded diffusers pipeline folder, with what its callers need to know."""
+
+    family: Family
+    torch: object
+    device: object
+    dtype: object
+    pipe: object
+    vae_scale: int           # pixels per latent cell
+    multiple: int            # image sides must be multiples of this
+    attention_slicing: bool
+
+
+def open_pipeline(path: Path, *, role: str, flag: str, auto: str, purpose: str, device=None, dtype=None,
+                  steps: int | None = None, attention_slicing: bool | None = None) -> OpenedPipeline:
+    """Check the folder (role, components, weights), pick device and dtype, load the ``auto`` pipeline class
+    and set up memory savers: the loading both the text-to-image and the inpainting backends do."""
+    models.check_role(path, role, flag)
+    if steps is not None and int(steps) < 1:
+        raise ValueError(f"steps must be at least 1, got {steps}.")
+    variant = check_components(path, flag)
+    family = detect_family(path)
+    models.offline()
+    torch = hf.require("torch", purpose)
+    quiet_diffusers()
+    dev = hf.pick_device(device)
+    dt = hf.pick_dtype(dev, dtype)
+    pipe = load_pipeline(path, auto=auto, flag=flag, device=dev, dtype=dt, variant=variant)
+    scale = getattr(pipe, "vae_scale_factor", None)
+    vae_scale = scale if isinstance(scale, int) and scale > 0 else 8
+    slicing = setup_memory(pipe, family, dev, attention_slicing=attention_slicing)
+    return OpenedPipeline(family, torch, dev, dt, pipe, vae_scale, math.lcm(family.multiple, vae_scale), slicing)
+
+
 def dtype_name(dtype) -> str:
     return str(dtype).replace("torch.", "")
 
@@ -513,24 +548,14 @@ class DiffusersIllustrator:
                  guidance: float | None = None, attention_slicing: bool | None = None,
                  vae_tiling: bool | None = None) -> None:
         self.path = Path(path).expanduser()
-        models.check_role(self.path, self.role, self.flag)
-        if steps is not None and int(steps) < 1:
-            raise ValueError(f"steps must be at least 1, got {steps}.")
-        variant = check_components(self.path, self.flag)
-        self.family = detect_family(self.path)
-        models.offline()
-        self._torch = hf.require("torch", "the diffusers text-to-image backend")
-        quiet_diffusers()
-        self.device = hf.pick_device(device)
-        self.dtype = hf.pick_dtype(self.device, dtype)
-        self.pipe = load_pipeline(self.path, auto="AutoPipelineForText2Image", flag=self.flag,
-                                  device=self.device, dtype=self.dtype, variant=variant)
+        opened = open_pipeline(self.path, role=self.role, flag=self.flag, auto="AutoPipelineForText2Image",
+                               purpose="the diffusers text-to-image backend", device=device, dtype=dtype,
+                               steps=steps, attention_slicing=attention_slicing)
+        self.family, self._torch, self.pipe = opened.family, opened.torch, opened.pipe
+        self.device, self.dtype = opened.device, opened.dtype
+        self.multiple, self.attention_slicing = opened.multiple, opened.attention_slicing
         self.steps = int(steps) if steps is not None else self.family.steps
         self.guidance = float(guidance) if guidance is not None else self.family.guidance
-        scale = getattr(self.pipe, "vae_scale_factor", None)
-        self.multiple = math.lcm(self.family.multiple, scale if isinstance(scale, int) and scale > 0 else 8)
-        self.attention_slicing = setup_memory(self.pipe, self.family, self.device,
-                                              attention_slicing=attention_slicing)
         self.vae_tiling = vae_tiling
         self._count, self.token_limit = token_counter(self.pipe)
 

@@ -16,7 +16,6 @@ seed).
 """
 from __future__ import annotations
 
-import math
 import time
 import warnings
 from pathlib import Path
@@ -24,10 +23,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from cinealert import hf, models
-from cinealert.imaging.diffusers_t2i import (StepBar, check_components, cover_resize, detect_family,
-                                            diffusers_availability, dtype_name, generation_size, load_pipeline,
-                                            quiet_diffusers, run_pipeline, set_vae_tiling, setup_memory)
+from cinealert import models
+from cinealert.imaging.diffusers_t2i import (StepBar, cover_resize, diffusers_availability, dtype_name,
+                                            generation_size, open_pipeline, run_pipeline, set_vae_tiling)
 from cinealert.prompting.metadata import NEGATIVE_PROMPT
 from cinealert.render.inpaint import push_pull_fill
 
@@ -82,31 +80,21 @@ class DiffusionInpainter:
     def __init__(self, path, *, device=None, dtype=None, steps: int | None = None, guidance: float | None = None,
                  strength: float | None = None, attention_slicing: bool | None = None) -> None:
         self.path = Path(path).expanduser()
-        models.check_role(self.path, self.role, self.flag)
-        if steps is not None and int(steps) < 1:
-            raise ValueError(f"steps must be at least 1, got {steps}.")
         if strength is not None and not 0.0 < float(strength) <= 1.0:
             raise ValueError(f"strength must be in (0, 1], got {strength}.")
-        variant = check_components(self.path, self.flag)
-        self.family = detect_family(self.path)
-        models.offline()
-        self._torch = hf.require("torch", "the diffusion inpainter")
-        quiet_diffusers()
-        self.device = hf.pick_device(device)
-        self.dtype = hf.pick_dtype(self.device, dtype)
-        self.pipe = load_pipeline(self.path, auto="AutoPipelineForInpainting", flag=self.flag,
-                                  device=self.device, dtype=self.dtype, variant=variant)
+        opened = open_pipeline(self.path, role=self.role, flag=self.flag, auto="AutoPipelineForInpainting",
+                               purpose="the diffusion inpainter", device=device, dtype=dtype, steps=steps,
+                               attention_slicing=attention_slicing)
+        self.family, self._torch, self.pipe = opened.family, opened.torch, opened.pipe
+        self.device, self.dtype = opened.device, opened.dtype
+        self.vae_scale, self.multiple = opened.vae_scale, opened.multiple
+        self.attention_slicing = opened.attention_slicing
         turbo = self.family.name.endswith("turbo")
         self.steps = int(steps) if steps is not None else (4 if turbo else 20)
         self.guidance = float(guidance) if guidance is not None else (0.0 if turbo else 7.5)
         unet = getattr(self.pipe, "unet", None)
         self.unet_channels = int(getattr(getattr(unet, "config", None), "in_channels", 9) or 9)
         self.strength = float(strength) if strength is not None else (1.0 if self.unet_channels == 9 else 0.85)
-        scale = getattr(self.pipe, "vae_scale_factor", None)
-        self.vae_scale = scale if isinstance(scale, int) and scale > 0 else 8
-        self.multiple = math.lcm(self.family.multiple, self.vae_scale)
-        self.attention_slicing = setup_memory(self.pipe, self.family, self.device,
-                                              attention_slicing=attention_slicing)
         set_vae_tiling(self.pipe, False)
         self.prompt = DEFAULT_PROMPT
         self.negative_prompt = NEGATIVE_PROMPT
