@@ -84,3 +84,12 @@ def test_models_load_once_per_process(tmp_path, tiny_model_folders, capsys):
     assert len(loaded) == 2
     assert main(["make", "대설경보", "-o", str(tmp_path / "b"), *args]) == 0
     assert models._LOADED == loaded and all(models._LOADED[k] is v for k, v in loaded.items())
+
+
+def test_llm_folders_pair_a_found_adapter_only_with_the_found_llm(tmp_path):
+    (tmp_path / "llm").mkdir()
+    (tmp_path / "adapter").mkdir()
+    assert models.llm_folders(None, None, tmp_path) == (str(tmp_path / "llm"), str(tmp_path / "adapter"))
+    assert models.llm_folders("/my/llm", None, tmp_path) == ("/my/llm", None)
+    assert models.llm_folders(None, "/my/lora", tmp_path) == (str(tmp_path / "llm"), "/my/lora")
+    assert models.llm_folders(None, None, None) == (None, None)

@@ -264,9 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _llm_kwargs(args: argparse.Namespace) -> dict:
     """The LLM settings: explicit folders first, then the llm/ and adapter/ folders of --models."""
     from cinealert import models
-    root = models.models_root(getattr(args, "models", None))
-    llm = args.llm or _opt_str(models.resolve("llm", None, root))
-    adapter = args.adapter or (_opt_str(models.resolve("adapter", None, root)) if llm and not args.llm else None)
+    llm, adapter = models.llm_folders(args.llm, args.adapter, models.models_root(getattr(args, "models", None)))
     kw = {"llm": llm, "adapter": adapter, "fallback": args.fallback}
     if llm:
         kw.update(device=args.device, model_name=args.llm_model)

@@ -161,6 +161,20 @@ def resolve(role: str, explicit: str | Path | None, root: Path | None) -> Path |
     return None
 
 
+def llm_folders(llm: str | None, adapter: str | None, root: Path | None) -> tuple[str | None, str | None]:
+    """The metadata LLM and its adapter: the explicit ones, else ``root``'s ``llm/`` and ``adapter/``.
+
+    A discovered adapter is used only with the discovered LLM (an adapter fits the base it was trained on).
+    """
+    if llm:
+        return llm, adapter
+    found = resolve("llm", None, root)
+    if found is None:
+        return None, adapter
+    paired = resolve("adapter", None, root)
+    return str(found), adapter or (str(paired) if paired is not None else None)
+
+
 def role_problem(path: str | Path, role: str) -> str | None:
     """None when ``path`` holds a model for ``role``, else why not (one line, without the folder's name)."""
     info = describe_folder(path)

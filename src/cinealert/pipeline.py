@@ -142,8 +142,7 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
 
     # 2. Metadata
     from cinealert.prompting import generate_metadata
-    llm = opts.llm or _str(models.resolve("llm", None, opts.root))
-    adapter = opts.adapter or (_str(models.resolve("adapter", None, opts.root)) if llm else None)
+    llm, adapter = models.llm_folders(opts.llm, opts.adapter, opts.root)
     llm_options = {"device": opts.device, "model_name": opts.llm_model} if llm else {}
     metadata, how = generate_metadata(alert, seed=opts.seed, llm=llm, adapter=adapter,
                                       fallback=opts.fallback, **llm_options)
@@ -381,10 +380,6 @@ def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clo
     }
     write_json(out_dir / "report.json", report)
     return JobResult(out_dir=out_dir, report=report, paths={"report": out_dir / "report.json"})
-
-
-def _str(value) -> str | None:
-    return None if value is None else str(value)
 
 
 class _NoProgress:
