@@ -43,7 +43,7 @@ def test_make_finds_models_by_role_folder(tmp_path, tiny_model_folders, capsys, 
     r = _report(out)
     assert (r["backends"]["imaging"], r["backends"]["segmenter"], r["backends"]["depth"]) == \
         ("diffusers", "clipseg", "depth-anything")
-    assert r["backends"]["inpainter"] == "pushpull"               # no inpainter/ folder: the built-in
+    assert r["backends"]["inpainter"] == "mirror"               # no inpainter/ folder: the built-in
     # an explicit built-in name still wins over the folder found
     out2 = tmp_path / "clip2"
     assert main(["make", "wildfire", "-o", str(out2), "--segmenter", "heuristic", *SMALL]) == 0

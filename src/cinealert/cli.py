@@ -145,7 +145,7 @@ def _render_options(p: argparse.ArgumentParser) -> None:
                         "(default: the image's exact hints, else heuristic)")
     b.add_argument("--inpainter", default=None, metavar="NAME|DIR",
                    help=f"fills what nearer layers hide: {', '.join(registry.names('inpainter'))}, or a "
-                        "diffusers inpainting folder (default pushpull)")
+                        "diffusers inpainting folder (default mirror)")
 
 
 def build_parser() -> argparse.ArgumentParser:

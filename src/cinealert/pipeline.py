@@ -45,7 +45,7 @@ class Options:
     t2i: str | None = None           # a diffusers text-to-image folder; None: --models, else procedural
     segmenter: str | None = None     # a backend name or model folder; None: --models, else the image's
     depth: str | None = None         # hints when it has them, else heuristic
-    inpainter: str | None = None     # a backend name or model folder; None: --models, else pushpull
+    inpainter: str | None = None     # a backend name or model folder; None: --models, else mirror
     models: str | None = None        # a folder with one subfolder per role (else $CINEALERT_MODELS)
     llm: str | None = None           # a local causal LM folder or an OpenAI-compatible server URL
     adapter: str | None = None       # a LoRA adapter folder for ``llm``
@@ -254,9 +254,11 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     # 6. Render and encode, streamed frame by frame
     near = depth[regions != Region.NONE] if (regions != Region.NONE).any() else depth
     subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
+    from cinealert.render.camera import depth_gain
+    gain = depth_gain(depth)             # shallow scenes may move further; deep ones keep the default
     camera = camera_path(opts.camera, frames=opts.frames, width=w, height=h,
-                         amplitude=opts.camera_amplitude, subject_depth=subject)
-    inpainter, inpaint_folder = opts.backend("inpainter", "pushpull")
+                         amplitude=min(4.0, opts.camera_amplitude * gain), subject_depth=subject)
+    inpainter, inpaint_folder = opts.backend("inpainter", "mirror")
     if inpaint_folder is not None:
         folders["inpainter"] = str(inpaint_folder)
         # people are kept out by the inpainter's negative prompt; naming them here would draw them
@@ -273,8 +275,15 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     progress = _progress(opts.frames, "rendering", opts.progress)
     label = status_label(alert.status) if alert is not None else None
     mark = StatusMark(label, w, h) if label else None
+    render_s = 0.0
     with MediaWriter(out_dir, settings) as writer:
-        for frame in renderer.frames():
+        frames = renderer.frames()
+        while True:
+            t0 = time.perf_counter()
+            frame = next(frames, None)
+            render_s += time.perf_counter() - t0
+            if frame is None:
+                break
             if mark is not None:
                 frame = mark.apply(frame)
             writer.write(frame)
@@ -294,6 +303,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "hole_ratio": round(renderer.stats.hole_ratio, 6),
         "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
         "max_flashes_per_s": max_flashes_per_second(smalls + smalls[: int(round(opts.fps))], opts.fps),
+        "render_ms_per_frame": round(1000.0 * render_s / max(1, opts.frames), 2),
     }
     video = {"path": str(paths.get("mp4", "")), "width": w, "height": h, "fps": opts.fps,
              "frames": opts.frames, "seconds": opts.seconds}
@@ -334,7 +344,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "video": video,
         "media": {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items()},
         "metrics": metrics,
-        "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude,
+        "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude, "depth_gain": round(gain, 3),
                    "max_shift_px": round(camera.max_shift_px(w, h), 2),
                    "overscan": round(renderer.stats.overscan, 4)},
         "model_reports": {k: v for k, v in (

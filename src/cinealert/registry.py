@@ -52,6 +52,7 @@ BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("depth", "dpt", "cinealert.scene.model_depth:DptDepth", builtin=False),
     BackendEntry("depth", "depth-anything", "cinealert.scene.model_depth:DepthAnythingDepth", builtin=False),
     BackendEntry("motion", "rules", "cinealert.motion.rules:RuleMotion"),
+    BackendEntry("inpainter", "mirror", "cinealert.render.inpaint:MirrorInpainter"),
     BackendEntry("inpainter", "pushpull", "cinealert.render.inpaint:PushPullInpainter"),
     BackendEntry("inpainter", "telea", "cinealert.render.inpaint:TeleaInpainter"),
     BackendEntry("inpainter", "diffusion", "cinealert.render.diffusion_inpaint:DiffusionInpainter",

@@ -100,8 +100,9 @@ class RuleMotion:
         moving = ((regions != Region.NONE) & ~swaying).astype(np.float32)
         if moving.any():
             flow = cv2.GaussianBlur(flow, (0, 0), 1.2) * moving[..., None]
-        mask = cv2.GaussianBlur(moving, (0, 0), 1.0)
-        mask = np.clip(mask * 1.25, 0.0, 1.0) if moving.any() else moving
+        # Soft inside the region and zero outside it: an anti-aliased rim of a neighbour (a tree crown
+        # against moving clouds) belongs to the neighbour, and must not be painted with fluid.
+        mask = np.minimum(np.clip(cv2.GaussianBlur(moving, (0, 0), 1.0) * 1.25, 0.0, 1.0), moving)
 
         effects = [self._effect(name, disaster, rng, speed) for name in disaster.effects]
         effects = [e for e in effects if e is not None]

@@ -38,6 +38,26 @@ class CameraPath:
         return float((lateral + radial).max()) if len(self.tx) else 0.0
 
 
+def depth_gain(depth: np.ndarray) -> float:
+    """How far the default camera motion may be stretched for this scene's depth range (1 to 2).
+
+    The default moves the nearest point by :data:`DEFAULT_SHIFT` of the width. What the eye reads as
+    3D is the parallax between near and far, ``shift · (1 − z_near / z_far)``: a deep scene (sky far
+    away) already shows it in full, a shallow one (a wall, a close-up) shows a fraction of it. The
+    gain restores that parallax for shallow scenes, at most doubling the motion so that disocclusions
+    stay within what the layers fill behind.
+
+    Args:
+        depth: ``(H, W)`` float32 relative depth, larger = farther.
+    """
+    z = np.asarray(depth, np.float32)
+    near, far = float(np.percentile(z, 0.5)), float(np.percentile(z, 99.5))
+    if not (np.isfinite(near) and near > 0 and far > 0):
+        raise ValueError(f"depth must be positive and finite, got percentiles {near} and {far}.")
+    spread = max(1.0 - near / far, 1e-3)
+    return float(np.clip(0.9 / spread, 1.0, 2.0))
+
+
 def camera_path(name: str, *, frames: int, width: int, height: int, amplitude: float = 1.0,
                 subject_depth: float = 2.0) -> CameraPath:
     """Build a looping camera path.

@@ -57,6 +57,74 @@ def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
     return out[..., 0] if squeeze else out
 
 
+def mirror_fill(image: np.ndarray, known: np.ndarray, *, reach: float = 24.0) -> np.ndarray:
+    """Fill unknown pixels with the known texture mirrored across the edge, smooth fill beyond ``reach``.
+
+    Each unknown pixel ``p`` takes the colour at ``2q − p``, where ``q`` is its nearest known pixel:
+    the texture next to the edge continues behind it, as if reflected, instead of a blur. That is what
+    a moving camera reveals first (a strip as wide as the largest parallax). Farther than ``reach``
+    pixels from the edge, or where the mirrored point is itself unknown, the push-pull fill is used,
+    with a soft hand-over between the two.
+
+    Args:
+        image: ``(H, W)`` or ``(H, W, C)`` float32.
+        known: ``(H, W)`` bool mask of trustworthy pixels (at least one).
+        reach: distance in pixels over which mirrored texture is used; 0 gives the push-pull fill.
+    Returns:
+        Array like ``image``: known pixels unchanged, unknown pixels filled.
+    """
+    if image.shape[:2] != known.shape:
+        raise ValueError(f"known must have shape {image.shape[:2]}, got {known.shape}.")
+    if reach < 0:
+        raise ValueError(f"reach must be non-negative, got {reach}.")
+    smooth = push_pull_fill(image, known)
+    known = known.astype(bool)
+    if known.all() or reach == 0:
+        return smooth
+    img = image.astype(np.float32, copy=False)
+    h, w = known.shape
+    dist, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 5,
+                                                   labelType=cv2.DIST_LABEL_PIXEL)
+    # Coordinates of the known pixel behind every label.
+    ky, kx = np.nonzero(known)
+    lab_x = np.zeros(int(labels.max()) + 1, np.float32)
+    lab_y = np.zeros_like(lab_x)
+    lab_x[labels[ky, kx]] = kx
+    lab_y[labels[ky, kx]] = ky
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    mx = 2.0 * lab_x[labels] - gx
+    my = 2.0 * lab_y[labels] - gy
+    mirrored = cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    ok = cv2.remap(known.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+    # Hand over to the smooth fill towards `reach`, and wherever the mirror lands on unknown pixels.
+    weight = np.clip(1.5 - 1.5 * dist / max(reach, 1e-6), 0.0, 1.0) * np.clip(ok, 0.0, 1.0)
+    weight = cv2.GaussianBlur(weight, (0, 0), 1.0)
+    if img.ndim == 3:
+        weight = weight[..., None]
+        keep = known[..., None]
+    else:
+        keep = known
+    filled = weight * mirrored.reshape(img.shape) + (1.0 - weight) * smooth
+    return np.where(keep, img, filled).astype(np.float32)
+
+
+class MirrorInpainter:
+    """The default: texture mirrored across the edge where the camera looks first, push-pull beyond.
+
+    ``reach`` is set by the layer builder to the largest parallax of the camera path."""
+
+    name = "mirror"
+    summary = "built-in: edge texture mirrored into the hidden strip the camera reveals, push-pull beyond"
+    reach: float = 24.0
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        return True, "built in"
+
+    def inpaint(self, image: np.ndarray, known: np.ndarray) -> np.ndarray:
+        return mirror_fill(image, known, reach=self.reach)
+
+
 class PushPullInpainter:
     name = "pushpull"
     summary = "built-in push-pull pyramid fill: smooth, seamless, linear time"

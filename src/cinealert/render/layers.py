@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cinealert.render.inpaint import push_pull_fill
+from cinealert.render.inpaint import MirrorInpainter, push_pull_fill
 
 
 @dataclass
@@ -105,14 +105,23 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
         inpainter: object with ``inpaint(image, known)``; the built-in push-pull fill when None.
     """
     h, w = depth.shape
-    fill = inpainter.inpaint if inpainter is not None else push_pull_fill
+    # What the camera reveals first is a strip as wide as the largest parallax: the built-in fill
+    # continues the texture there (mirrored across the edge) and is smooth beyond.
+    reach = 1.5 * max(max_shift_px, 1.0) + 2.0
+    if inpainter is None:
+        inpainter = MirrorInpainter()
+    if hasattr(inpainter, "reach"):
+        inpainter.reach = reach
+    fill = inpainter.inpaint
     z_near = float(np.percentile(depth, 0.5))
     inv = np.clip(z_near / depth, 1e-4, 1.0).astype(np.float32)
     # A jump matters when it opens a gap of at least ~1 pixel at the largest camera offset.
     min_jump = 1.0 / max(max_shift_px, 1.0)
     thresholds = split_thresholds(inv, min_jump=min_jump, max_layers=max_layers,
                                   min_support=max(8, (h + w) // 16))
-    index = np.searchsorted(np.asarray(thresholds, np.float32), inv, side="right").astype(np.int32)
+    index = np.searchsorted(np.asarray(thresholds, np.float32), snap_edges(inv, min_jump=min_jump),
+                            side="right").astype(np.int32)
+    back_of, back_dist = _what_is_behind(index, len(thresholds) + 1)
     layers: list[Layer] = []
     for k in range(len(thresholds) + 1):
         own = index == k
@@ -129,10 +138,16 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
         if k == 0:
             alpha = np.ones((h, w), np.float32)
         else:
-            # Coverage: own and nearer pixels, plus a 1-pixel anti-aliased rim.
-            grown = _dilate(cover, 1).astype(np.float32)
-            alpha = cv2.GaussianBlur(grown, (0, 0), 0.8)
-            alpha = np.maximum(alpha, cover.astype(np.float32))
+            # Coverage: own pixels, plus the strip of nearer objects that stand directly in front of
+            # this layer, as far in as the camera can look behind them. Where a nearer object stands
+            # in front of something else (a tree crown against the sky beside a pole), that other
+            # layer continues behind it, and it is what shows when the object moves aside.
+            behind = (back_of == k) & (back_dist <= reach)
+            grown = _dilate(own, 1).astype(np.float32)          # a 1-pixel anti-aliased rim
+            rim = cv2.GaussianBlur(grown, (0, 0), 0.8)
+            # Behind nearer layers the coverage fades out towards `reach` (never seen at rest).
+            fade = np.clip((reach - back_dist) / max(0.25 * reach, 1.0), 0.0, 1.0) * behind
+            alpha = np.maximum(np.maximum(rim, fade), own.astype(np.float32))
         rgba = np.empty((h, w, 4), np.uint8)
         rgba[..., :3] = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
         rgba[..., 3] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -142,6 +157,47 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
     info = {"layers": len(layers), "thresholds_inv_depth": [round(t, 4) for t in thresholds],
             "depth_ranges": [[round(a, 3), round(b, 3)] for a, b in (l.depth_range for l in layers)]}
     return LayeredScene(layers=layers, thresholds=thresholds, z_near=z_near, info=info)
+
+
+def _what_is_behind(index: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """For every pixel, the farther layer that lies directly behind it and how far away that is.
+
+    A pixel of layer ``j`` is in front of the nearest pixel of any farther layer (``index < j``):
+    that layer's index and the distance to it in pixels. Layer 0's pixels have nothing behind them
+    (index −1, distance 0).
+    """
+    back_of = np.full(index.shape, -1, np.int32)
+    back_dist = np.zeros(index.shape, np.float32)
+    for j in range(1, count):
+        sel = index == j
+        farther = index < j
+        if not sel.any() or not farther.any():
+            continue
+        dist, labels = cv2.distanceTransformWithLabels((~farther).astype(np.uint8), cv2.DIST_L2, 5,
+                                                       labelType=cv2.DIST_LABEL_PIXEL)
+        fy, fx = np.nonzero(farther)
+        layer_of = np.zeros(int(labels.max()) + 1, np.int32)
+        layer_of[labels[fy, fx]] = index[fy, fx]
+        back_of[sel] = layer_of[labels[sel]]
+        back_dist[sel] = dist[sel]
+    return back_of, back_dist
+
+
+def snap_edges(inv_depth: np.ndarray, *, min_jump: float, radius: int = 2) -> np.ndarray:
+    """Inverse depth with the in-between values at silhouettes snapped to one side.
+
+    Depth maps (estimated or anti-aliased) pass through intermediate values across an object's edge.
+    Cut into layers as they are, those pixels would form a thin sliver layer of their own that
+    parts from both sides when the camera moves (a visible seam). Where the local range exceeds
+    ``min_jump``, each pixel takes the local maximum (the nearer side) unless it is close to the
+    local minimum; the nearer side is favoured so that an object keeps its own soft rim.
+    """
+    k = cv2.getStructuringElement(cv2.MORPH_RECT, (2 * radius + 1, 2 * radius + 1))
+    lo = cv2.erode(inv_depth, k)
+    hi = cv2.dilate(inv_depth, k)
+    edge = (hi - lo) > min_jump
+    snapped = np.where(inv_depth - lo > 0.3 * (hi - lo), hi, lo)
+    return np.where(edge, snapped, inv_depth).astype(np.float32)
 
 
 def _dilate(mask: np.ndarray, radius: int) -> np.ndarray:

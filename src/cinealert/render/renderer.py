@@ -89,6 +89,7 @@ class LayeredRenderer:
 
         # 3. Camera: overscan so that no layer's map leaves the image.
         self._setup_camera()
+        self._setup_objects()
         self.effects = [ParticleEffect(e, width=w, height=h, frames=self.n, fps=fps) for e in plan.effects]
 
     # -- set-up ----------------------------------------------------------------------------
@@ -103,6 +104,7 @@ class LayeredRenderer:
                   if objects else np.zeros_like(fluid))
         moving = fluid | hidden
         self.has_fluid = bool(moving.any())
+        self.sway, self.objects = [], {}
         if not self.has_fluid:
             return
         ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)))
@@ -115,8 +117,9 @@ class LayeredRenderer:
         if objects:
             under = cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
             still = push_pull_fill(image, ~under)
-            self.obj_rgb = self.image_u8[y0:y1, x0:x1].copy()
-            self.obj_alpha = np.ascontiguousarray(outline[y0:y1, x0:x1], dtype=np.float32)
+            # Full-size sources: the displaced grids hold whole-image coordinates.
+            self.obj_rgb = self.image_u8
+            self.obj_alpha = np.ascontiguousarray(outline, dtype=np.float32)
         self.still_box = np.clip(still[y0:y1, x0:x1] * 255.0 + 0.5, 0, 255).astype(np.uint8)
         # Texture that leaves the fluid must not drag static scenery in: extend the fluid's own
         # pixels outward and sample from that.
@@ -138,6 +141,31 @@ class LayeredRenderer:
         paste = cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
         self.paste = [(paste & layer.own).astype(np.uint8) for layer in self.scene.layers]
         self.animated = self.image_u8.copy()
+
+    def _setup_objects(self) -> None:
+        """Give each swaying object to the one layer it stands in, so that it moves with that layer.
+
+        An object (a tree crown) is lifted out of its layer: the layer's coverage there is cut away,
+        and every frame the swayed object is drawn back into that layer with its own alpha. Farther
+        layers never receive its pixels; where it swings away, they show what they hold behind it.
+        """
+        self.objects = {}              # layer index → (alpha of its objects in the box, base rgb, base alpha)
+        if not self.sway:
+            return
+        y0, y1, x0, x1 = self.box
+        index = np.zeros((self.h, self.w), np.uint8)
+        for k, layer in enumerate(self.scene.layers):
+            index[layer.own] = k
+        # An object's soft rim reaches over what is behind it: the nearest layer close by owns it.
+        near_index = cv2.dilate(index, np.ones((5, 5), np.uint8))
+        for k in np.unique(near_index[self.obj_alpha > 0.02]):
+            k = int(k)
+            alpha = np.where(near_index == k, self.obj_alpha, 0.0).astype(np.float32)
+            layer = self.scene.layers[k]
+            base_alpha = layer.rgba[y0:y1, x0:x1, 3].astype(np.float32)
+            if k > 0:                              # the back layer always covers the whole frame
+                base_alpha = base_alpha * (1.0 - alpha[y0:y1, x0:x1])
+            self.objects[k] = (alpha, layer.rgba[y0:y1, x0:x1, :3].copy(), base_alpha)
 
     def _displaced(self, terms, t: int) -> np.ndarray:
         """The box's pixel grid plus the looping displacements ``terms`` at frame ``t``."""
@@ -216,7 +244,8 @@ class LayeredRenderer:
             out[y0:y1, x0:x1] = self._fluid_box(t, back)
         return out
 
-    def _fluid_box(self, t: int, back) -> np.ndarray:
+    def _fluid_box(self, t: int, back, *, objects: bool = True) -> np.ndarray:
+        """The animated box at frame ``t``; ``objects=False`` leaves the swaying objects out."""
         base = self._displaced(self.osc, t)
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -230,13 +259,16 @@ class LayeredRenderer:
             wt = t / self.n
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
         tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
-        if self.sway:
-            # Swaying objects: their colour and outline move together, over the filled background.
-            m = self._displaced(self.sway, t)
-            fg = cv2.remap(self.obj_rgb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            fa = cv2.remap(self.obj_alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            tex = cv2.blendLinear(tex, fg, 1.0 - fa, fa)
+        if self.sway and objects:
+            tex = cv2.blendLinear(tex, *self._swayed(t, self.obj_alpha))
         return tex
+
+    def _swayed(self, t: int, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Swaying objects at frame ``t``: (colour, 1 − alpha, alpha), colour and outline moving together."""
+        m = self._displaced(self.sway, t)
+        fg = cv2.remap(self.obj_rgb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        fa = cv2.remap(alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return fg, 1.0 - fa, fa
 
     def _behind_at(self, t: int) -> np.ndarray:
         for d in self.integrator.iter_small(t, sign=-1.0):
@@ -245,10 +277,21 @@ class LayeredRenderer:
 
     def _animate_fluid(self, t: int, back) -> None:
         y0, y1, x0, x1 = self.box
-        tex = self._fluid_box(t, back)
+        tex = self._fluid_box(t, back, objects=False)
         self.animated[y0:y1, x0:x1] = tex
-        for view, paste in zip(self.views, self.paste):
-            cv2.copyTo(self.animated, paste, view["rgb"])           # in place: only the moving pixels change
+        for k, (view, paste) in enumerate(zip(self.views, self.paste)):
+            if k in self.objects:
+                # This layer holds swaying objects: rebuild its box with them at their frame-t pose.
+                alpha, rgb, base_alpha = self.objects[k]
+                rgb = rgb.copy()
+                cv2.copyTo(tex, paste[y0:y1, x0:x1], rgb)
+                fg, inv_a, a = self._swayed(t, alpha)
+                view["rgb"][y0:y1, x0:x1] = cv2.blendLinear(rgb, fg, inv_a, a)
+                view["alpha"][y0:y1, x0:x1] = np.clip(np.maximum(base_alpha, a * 255.0) + 0.5, 0, 255).astype(np.uint8)
+            else:
+                cv2.copyTo(self.animated, paste, view["rgb"])       # in place: only the moving pixels change
+        if self.sway:
+            self.animated[y0:y1, x0:x1] = cv2.blendLinear(tex, *self._swayed(t, self.obj_alpha))
 
     def _film(self, t: int) -> np.ndarray:
         cam = self.camera
