@@ -42,12 +42,13 @@ def scene(disaster: str, width: int, height: int, *, frames: int, fps: float, se
 def time_one(image, depth, plan, *, camera: str, frames: int, fps: float, renderer: str,
              device: str | None) -> dict:
     from cinealert.render.camera import camera_path
-    from cinealert.render.renderer import LayeredRenderer
+    from cinealert import registry
 
     h, w = depth.shape
     cam = camera_path(camera, frames=frames, width=w, height=h)
     t0 = time.perf_counter()
-    r = LayeredRenderer(image, depth, plan, cam, fps=fps)
+    cls = registry.entry("render", renderer).load()
+    r = cls(image, depth, plan, cam, fps=fps, **({"device": device} if renderer == "torch" else {}))
     t1 = time.perf_counter()
     n = 0
     for _ in r.frames():

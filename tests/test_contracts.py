@@ -5,6 +5,7 @@ in content but must keep the contract exactly (shapes, dtypes, ranges, determini
 """
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -79,7 +80,6 @@ def test_inpainter_contract(name, tiny_model_folders):
     assert out.shape == img.shape and out.dtype == np.float32
     assert np.isfinite(out).all() and out.min() >= 0 and out.max() <= 1
     assert np.array_equal(out[known], img[known])                       # known pixels untouched
-    assert not np.array_equal(out[~known], img[~known]) or True          # holes may keep any colour
     with pytest.raises(ValueError):
         inp.inpaint(img, known[:-1])
 
@@ -97,3 +97,70 @@ def test_imaging_contract(name, tiny_model_folders):
     assert np.array_equal(a.image, b.image) and a.backend == ill.name
     for hint, shape in ((a.regions, (64, 96)), (a.depth, (64, 96))):
         assert hint is None or hint.shape == shape
+
+
+RENDERERS = registry.names("render")
+
+
+def _render_scene(h=72, w=128):
+    """Sky, ground, a near box and a strip of water, with exact depth."""
+    img = _image(h, w)
+    depth = np.full((h, w), 40.0, np.float32)
+    depth[h // 3:] = np.linspace(12.0, 2.0, h - h // 3, dtype=np.float32)[:, None]
+    depth[20:60, 80:110] = 1.5
+    img[20:60, 80:110] = [0.7, 0.3, 0.2]
+    regions = np.zeros((h, w), np.uint8)
+    regions[2 * h // 3:, : w // 2] = Region.WATER
+    return img, depth, regions
+
+
+def _renderer(name, camera, frames=12):
+    from cinealert.motion.rules import RuleMotion
+    from cinealert.render.camera import camera_path
+    img, depth, regions = _render_scene()
+    plan = RuleMotion().plan(regions, depth, disaster=DISASTERS["tsunami"], frames=frames, fps=12, seed=1)
+    cam = camera_path(camera, frames=frames, width=128, height=72)
+    cls = registry.entry("render", name).load()
+    extra = {"device": "cpu"} if name == "torch" else {}
+    return cls(img, depth, plan, cam, fps=12, **extra), regions
+
+
+@pytest.mark.parametrize("name", RENDERERS)
+@pytest.mark.parametrize("camera", ["static", "circle", "dolly-zoom"])
+def test_renderer_contract(name, camera):
+    from cinealert.evaluate.cinemagraph import frame_step
+    r, regions = _renderer(name, camera)
+    frames = list(r.frames())
+    assert len(frames) == 12
+    assert all(f.shape == (72, 128, 3) and f.dtype == np.uint8 for f in frames)
+    assert r.stats.hole_ratio == 0.0 and r.stats.total_pixels == 12 * 72 * 128
+    steps = [frame_step(a, b) for a, b in zip(frames, frames[1:])]
+    assert frame_step(frames[-1], frames[0]) <= 1.5 * float(np.median(steps))     # the loop closes
+    again = list(_renderer(name, camera)[0].frames())
+    assert all(np.array_equal(a, b) for a, b in zip(frames, again))                # deterministic
+    if camera == "static":
+        still = cv2.dilate((regions != 0).astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
+        assert all(np.array_equal(f[still], frames[0][still]) for f in frames)    # static pixels stay put
+        assert max(steps) > 0                                                      # while the water moves
+
+
+@pytest.mark.parametrize("camera", ["circle", "swing", "zoom-in"])
+def test_torch_renderer_matches_the_opencv_one(camera):
+    a = list(_renderer("layered", camera)[0].frames())
+    b = list(_renderer("torch", camera)[0].frames())
+    diff = np.abs(np.stack(a).astype(int) - np.stack(b).astype(int))
+    assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 4
+
+
+def test_torch_renderer_refuses_a_missing_device():
+    import torch
+    from cinealert.errors import BackendUnavailable
+    if torch.cuda.is_available():
+        pytest.skip("CUDA is available here")
+    from cinealert.motion.base import MotionPlan
+    from cinealert.render.camera import camera_path
+    from cinealert.render.torch_renderer import TorchRenderer
+    img, depth, _ = _render_scene()
+    plan = MotionPlan(flow=np.zeros((72, 128, 2), np.float32), mask=np.zeros((72, 128), np.float32))
+    with pytest.raises(BackendUnavailable, match="CUDA"):
+        TorchRenderer(img, depth, plan, camera_path("static", frames=4, width=128, height=72), fps=12, device="cuda")

@@ -111,8 +111,9 @@ def _llm_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--fallback", choices=("template",), default=None,
                    help="when the LLM's answer cannot be used, write the metadata with the template "
                         "instead of failing (the report says so)")
-    g.add_argument("--device", default=None, help="torch device for model backends (default: cuda if "
-                                                   "available, else cpu)")
+    if "--device" not in p._option_string_actions:
+        g.add_argument("--device", default=None, help="torch device for model backends (default: cuda if "
+                                                       "available, else cpu)")
 
 
 def _render_options(p: argparse.ArgumentParser) -> None:
@@ -146,6 +147,12 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--inpainter", default=None, metavar="NAME|DIR",
                    help=f"fills what nearer layers hide: {', '.join(registry.names('inpainter'))}, or a "
                         "diffusers inpainting folder (default mirror)")
+    b.add_argument("--renderer", choices=registry.names("render"), default="layered",
+                   help="layered (OpenCV, fastest on a CPU) or torch (the same loop in torch, on --device: "
+                        "CUDA when available); default layered")
+    if "--device" not in p._option_string_actions:
+        b.add_argument("--device", default=None, help="torch device for model backends and --renderer torch "
+                                                       "(default: cuda if available, else cpu)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -290,7 +297,7 @@ def _options(args: argparse.Namespace):
                    t2i=getattr(args, "t2i", None), models=args.models,
                    llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
                    fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
-                   llm_model=getattr(args, "llm_model", None),
+                   llm_model=getattr(args, "llm_model", None), renderer=args.renderer,
                    formats=formats, progress=not args.quiet)
 
 

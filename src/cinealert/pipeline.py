@@ -51,7 +51,8 @@ class Options:
     adapter: str | None = None       # a LoRA adapter folder for ``llm``
     llm_model: str | None = None     # the model name to ask a server for
     fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
-    device: str | None = None        # torch device for model backends
+    device: str | None = None        # torch device for model backends and the torch renderer
+    renderer: str = "layered"        # a render backend: layered (OpenCV) or torch
     formats: tuple[str, ...] = ("mp4", "gif", "webp", "poster")
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
@@ -76,6 +77,8 @@ class Options:
             raise InputError(f"Unknown camera {self.camera!r}. Available cameras: {', '.join(CAMERAS)}.")
         if not 0 <= self.camera_amplitude <= 4:
             raise InputError(f"--camera-amplitude must be between 0 and 4, got {self.camera_amplitude:g}.")
+        if self.renderer not in registry.names("render"):
+            raise InputError(f"Unsupported renderer {self.renderer!r}. Available: {', '.join(registry.names('render'))}.")
         if not 0 <= self.motion_speed <= 5:
             raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
         root = models.models_root(self.models)
@@ -266,7 +269,12 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                             "surroundings, seamless" if metadata is not None
                             else "background scenery continuing the surroundings, seamless")
         inpainter.seed = opts.seed
-    renderer = LayeredRenderer(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter)
+    render_cls = registry.entry("render", opts.renderer).load()
+    usable, reason = render_cls.availability()
+    if not usable:
+        raise BackendUnavailable(f"The render backend {opts.renderer!r} cannot run here: {reason}.")
+    extra = {"device": opts.device} if render_cls is not LayeredRenderer else {}
+    renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter, **extra)
     backends.update(inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
     clock.lap("layers")
     small_size = (max(32, w // 4), max(18, h // 4))

@@ -58,6 +58,7 @@ BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("inpainter", "diffusion", "cinealert.render.diffusion_inpaint:DiffusionInpainter",
                  builtin=False),
     BackendEntry("render", "layered", "cinealert.render.renderer:LayeredRenderer"),
+    BackendEntry("render", "torch", "cinealert.render.torch_renderer:TorchRenderer"),
     BackendEntry("deliver", "ffmpeg", "cinealert.deliver.media:MediaWriter"),
 )
 

@@ -1,0 +1,188 @@
+"""The layered renderer's per-frame work in torch: the same scene, the same loop, on CPU or CUDA.
+
+Set-up (layers, fills, motion integration, overscan) is shared with :class:`LayeredRenderer`; this
+class moves the result to a torch device and renders every frame there with ``grid_sample``:
+
+1. Fluid: the start texture pulled back ``t`` steps and forward ``N − t`` steps along the Eulerian
+   field (both integrated once, on the coarse grid, for the whole loop), plus the looping
+   displacements, blended ``(1 − t/N, t/N)``.
+2. Layers: the animated pixels go into the layers that own them; swaying objects are drawn into their
+   own layer with their own alpha.
+3. Camera: each layer is sampled through :func:`cinealert.render.geometry.backward_map` at the pose of
+   frame ``t`` and composited far to near.
+
+Tensors are ``(B, C, H, W)`` float32 in [0, 255]. Frames come back as ``(H, W, 3)`` uint8 numpy arrays,
+as from the OpenCV renderer; whole-frame particle effects are drawn on them on the CPU.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+
+import numpy as np
+
+from cinealert.render.geometry import backward_map
+from cinealert.render.renderer import LayeredRenderer
+
+
+class TorchRenderer(LayeredRenderer):
+    """:class:`LayeredRenderer` with its per-frame work in torch on ``device`` (default: CUDA if available)."""
+
+    name = "torch"
+    summary = "layered-depth renderer in torch (grid_sample): the same loop on CPU or CUDA"
+
+    @classmethod
+    def availability(cls) -> tuple[bool, str]:
+        try:
+            import torch
+        except ImportError:
+            return False, "needs the torch package (pip install torch)"
+        return True, "CUDA available" if torch.cuda.is_available() else "torch on CPU (no CUDA here)"
+
+    def __init__(self, *args, device: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        import torch
+
+        from cinealert.hf import pick_device
+
+        self.torch = torch
+        self.device = pick_device(device)
+        dev = self.device
+
+        def img(a: np.ndarray):                               # (H, W[, C]) → (1, C, H, W) float32
+            a = np.asarray(a, np.float32)
+            a = a[..., None] if a.ndim == 2 else a
+            return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].to(dev)
+
+        self._img = img
+        self.t_layers = [img(np.dstack([v["rgb"], v["alpha"]])) for v in self.views]
+        self.t_views = [{"box": v["box"], "gx": torch.from_numpy(v["gx"]).to(dev),
+                         "gy": torch.from_numpy(v["gy"]).to(dev), "inv": torch.from_numpy(v["inv"]).to(dev)}
+                        for v in self.views]
+        self.t_image = img(self.image_u8)
+        if not self.has_fluid:
+            return
+        y0, y1, x0, x1 = self.box
+        self.t_src = img(self.fluid_src)
+        self.t_still = img(self.still_box)
+        self.t_mask = img(self.mask_box)
+        self.t_grid = torch.from_numpy(self.grid_box).to(dev)                       # (h, w, 2) absolute px
+        self.t_osc = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.osc]
+        self.t_sway = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.sway]
+        self.t_paste = [torch.from_numpy(p[y0:y1, x0:x1].astype(bool)).to(dev)[None, None] for p in self.paste]
+        if self.integrator is not None:
+            # Both sides of the symmetric loop, coarse, for every t: (N + 1, 2, sh, sw), kept in float16.
+            ahead = np.stack(self._ahead).astype(np.float32)
+            behind = np.stack(list(self.integrator.iter_small(self.n, sign=-1.0))).astype(np.float32)
+            h, w = self.integrator.shape
+            sh, sw = self.integrator.small_shape
+            scale = np.array([w / sw, h / sh], np.float32)
+            self.t_ahead = torch.from_numpy((ahead * scale).transpose(0, 3, 1, 2).astype(np.float16)).to(dev)
+            self.t_behind = torch.from_numpy((behind * scale).transpose(0, 3, 1, 2).astype(np.float16)).to(dev)
+        if self.sway:
+            self.t_obj_rgb = self.t_image
+            self.t_objects = {k: (img(alpha), img(rgb), img(base_alpha))
+                              for k, (alpha, rgb, base_alpha) in self.objects.items()}
+            self.t_obj_alpha = img(self.obj_alpha)
+
+    # -- helpers ----------------------------------------------------------------------------
+    def _sample(self, src, gx, gy, padding: str):
+        """``src`` (1, C, Hs, Ws) sampled at pixel coordinates ``gx, gy`` (h, w) → (1, C, h, w)."""
+        hs, ws = src.shape[-2:]
+        grid = self.torch.stack([gx * (2.0 / max(ws - 1, 1)) - 1.0, gy * (2.0 / max(hs - 1, 1)) - 1.0], -1)[None]
+        return self.torch.nn.functional.grid_sample(src, grid, mode="bilinear", padding_mode=padding,
+                                                    align_corners=True)
+
+    def _displaced_t(self, terms, t: int):
+        grid = self.t_grid
+        for p, q, cycles in terms:
+            ang = 2 * math.pi * cycles * t / self.n
+            grid = grid + p * math.cos(ang) + q * math.sin(ang)
+        return grid
+
+    def _upsampled(self, coarse):
+        """(2, sh, sw) coarse displacement → (h, w, 2) full-pixel displacement inside the box."""
+        y0, y1, x0, x1 = self.box
+        h, w = self.integrator.shape
+        full = self.torch.nn.functional.interpolate(coarse[None].float(), size=(h, w), mode="bilinear",
+                                                    align_corners=False)
+        return full[0, :, y0:y1, x0:x1].permute(1, 2, 0)
+
+    def _fluid_tex(self, t: int):
+        base = self._displaced_t(self.t_osc, t)
+        if self.integrator is None:
+            anim = self._sample(self.t_src, base[..., 0], base[..., 1], "reflection")
+        else:
+            back = base + self._upsampled(self.t_behind[t])
+            ahead = base + self._upsampled(self.t_ahead[self.n - t])
+            a = self._sample(self.t_src, back[..., 0], back[..., 1], "reflection")
+            b = self._sample(self.t_src, ahead[..., 0], ahead[..., 1], "reflection")
+            wt = t / self.n
+            anim = a * (1.0 - wt) + b * wt
+        return self.t_still + (anim - self.t_still) * self.t_mask
+
+    def _swayed_t(self, t: int, alpha):
+        m = self._displaced_t(self.t_sway, t)
+        fg = self._sample(self.t_obj_rgb, m[..., 0], m[..., 1], "border")
+        fa = self._sample(alpha, m[..., 0], m[..., 1], "zeros")
+        return fg, fa
+
+    # -- per frame --------------------------------------------------------------------------
+    def frames(self) -> Iterator[np.ndarray]:
+        torch = self.torch
+        with torch.inference_mode():
+            for t in range(self.n):
+                if self.has_fluid:
+                    self._animate_layers(t)
+                frame = self._film_t(t)
+                out = frame[0].permute(1, 2, 0).round_().clamp_(0, 255).to(torch.uint8).cpu().numpy()
+                for effect in self.effects:
+                    out = effect.draw(out, t)
+                yield out
+
+    def _animate_layers(self, t: int) -> None:
+        y0, y1, x0, x1 = self.box
+        tex = self._fluid_tex(t)
+        for k, (layer, paste) in enumerate(zip(self.t_layers, self.t_paste)):
+            region = layer[:, :, y0:y1, x0:x1]
+            if k in self.objects:
+                alpha, rgb, base_alpha = self.t_objects[k]
+                fg, fa = self._swayed_t(t, alpha)
+                rgb = self.torch.where(paste, tex, rgb)
+                region[:, :3] = rgb + (fg - rgb) * fa
+                region[:, 3:] = self.torch.maximum(base_alpha, fa * 255.0)
+            else:
+                region[:, :3] = self.torch.where(paste, tex, region[:, :3])
+        if self.sway:
+            fg, fa = self._swayed_t(t, self.t_obj_alpha)
+            tex = tex + (fg - tex) * fa
+        self._t_animated_box = tex
+
+    def _film_t(self, t: int):
+        cam = self.camera
+        r, tx, ty, tz = float(cam.r[t]), float(cam.tx[t]), float(cam.ty[t]), float(cam.tz[t])
+        sx, sy = float(self.shake[t, 0]), float(self.shake[t, 1])
+        if self.still and not (tx or ty or tz or sx or sy or r != 1.0):
+            self.stats.total_pixels += self.h * self.w
+            out = self.t_image.clone()
+            if self.has_fluid:
+                y0, y1, x0, x1 = self.box
+                out[:, :, y0:y1, x0:x1] = self._t_animated_box
+            return out
+        out = None
+        for layer, view in zip(self.t_layers, self.t_views):
+            y0, y1, x0, x1 = view["box"]
+            # The view grid is centred and already divided by the overscan.
+            mx, my = backward_map(view["gx"] + self.cx, view["gy"] + self.cy, view["inv"], focal_px=cam.focal_px,
+                                  cx=self.cx, cy=self.cy, t=(tx, ty, tz), r=r)
+            rgba = self._sample(layer, mx + sx, my + sy, "zeros")
+            if out is None:
+                self.stats.hole_pixels += int((rgba[:, 3] < 127.5).sum())
+                self.stats.total_pixels += rgba.shape[-1] * rgba.shape[-2]
+                out = rgba[:, :3].clone()
+                continue
+            a = rgba[:, 3:] * (1.0 / 255.0)
+            dst = out[:, :, y0:y1, x0:x1]
+            out[:, :, y0:y1, x0:x1] = dst + (rgba[:, :3] - dst) * a
+        return out
+
