@@ -123,15 +123,24 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--size", type=_size, default=None, metavar="WxH",
                    help="frame size, both sides even, 64-4096 (default 1024x576)")
     g.add_argument("--seconds", type=float, default=3.0, help="loop length in seconds (default 3)")
-    g.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    g.add_argument("--fps", type=float, default=None, help="frames per second (default 24)")
     g.add_argument("--camera", choices=CAMERAS, default="circle",
                    help="looping camera path (default circle)")
     g.add_argument("--camera-amplitude", type=float, default=1.0, metavar="A",
                    help="camera motion as a multiple of the safe default (0-4, default 1)")
     g.add_argument("--motion-speed", type=float, default=1.0, metavar="S",
                    help="fluid speed multiplier (0 freezes, default 1)")
-    g.add_argument("--formats", default="mp4,gif,webp,poster",
-                   help="media to write, comma-separated from mp4,gif,webp,poster (default all)")
+    g.add_argument("--formats", default=None,
+                   help="media to write, comma-separated from mp4,webm,gif,webp,poster,card "
+                        "(default mp4,gif,webp,poster,card; card = card.mp4 + card.png)")
+    g.add_argument("--preset", choices=("broadcast", "mobile", "messaging", "web"), default=None,
+                   help="a channel's settings: broadcast (1920x1080, 30 or 29.97 fps, H.264 High, with the "
+                        "card), mobile (1080x1920 cut around the motion, with the card), messaging (GIF + "
+                        "WebP under --max-bytes, default 1 MB), web (MP4 + WebM/VP9 + poster)")
+    g.add_argument("--max-bytes", type=int, default=None, metavar="N",
+                   help="byte budget of the GIF and WebP; quality is lowered until each fits")
+    g.add_argument("--card-lang", default="en", metavar="LANG",
+                   help="second language of the alert card (default en; 'none' for the alert's language only)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
     b = p.add_argument_group("backends and model folders (see `cinealert backends`; nothing is downloaded)")
     b.add_argument("--models", default=None, metavar="DIR",
@@ -284,13 +293,31 @@ def _opt_str(value) -> str | None:
 
 def _options(args: argparse.Namespace):
     from cinealert.pipeline import Options
-    formats = tuple(f.strip() for f in args.formats.split(",") if f.strip())
-    bad = [f for f in formats if f not in ("mp4", "gif", "webp", "poster")]
-    if bad or not formats:
-        raise InputError(f"unknown --formats value(s) {', '.join(bad) or '(none)'}; "
-                         "choose from mp4, gif, webp, poster.")
+    from cinealert.pipeline import DEFAULT_FORMATS, PRESETS
+    formats = (tuple(f.strip() for f in args.formats.split(",") if f.strip()) if args.formats is not None
+               else DEFAULT_FORMATS)
     width, height = args.size or (1024, 576)
-    return Options(seed=args.seed, width=width, height=height, seconds=args.seconds, fps=args.fps,
+    fps = args.fps if args.fps is not None else 24.0
+    max_bytes = args.max_bytes
+    if args.preset is not None:
+        preset = PRESETS[args.preset]
+        if "size" in preset:
+            if args.size is not None and tuple(args.size) != preset["size"]:
+                raise InputError(f"--preset {args.preset} makes {preset['size'][0]}x{preset['size'][1]}; "
+                                 f"leave out --size {args.size[0]}x{args.size[1]}")
+            width, height = preset["size"]
+        if "fps" in preset:
+            allowed = preset["fps_allowed"]
+            if args.fps is not None and args.fps not in allowed:
+                raise InputError(f"--preset {args.preset} runs at {' or '.join(f'{v:g}' for v in allowed)} fps, "
+                                 f"not {args.fps:g}")
+            fps = args.fps if args.fps is not None else preset["fps"]
+        if args.formats is None:
+            formats = preset["formats"]
+        if max_bytes is None:
+            max_bytes = preset.get("max_bytes")
+    card_language = None if args.card_lang in ("", "none") else args.card_lang
+    return Options(seed=args.seed, width=width, height=height, seconds=args.seconds, fps=fps,
                    camera=args.camera, camera_amplitude=args.camera_amplitude,
                    motion_speed=args.motion_speed, lang=getattr(args, "lang", None),
                    segmenter=args.segmenter, depth=args.depth, inpainter=args.inpainter,
@@ -298,7 +325,8 @@ def _options(args: argparse.Namespace):
                    llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
                    fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
                    llm_model=getattr(args, "llm_model", None), renderer=args.renderer,
-                   formats=formats, progress=not args.quiet)
+                   formats=formats, preset=args.preset, max_bytes=max_bytes, card_language=card_language,
+                   progress=not args.quiet)
 
 
 def _print_result(result) -> None:

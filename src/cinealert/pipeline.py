@@ -28,6 +28,26 @@ from cinealert.validate import check_size
 
 MAX_FRAMES = 600
 
+#: Motion speed multipliers tried in turn until a clip stays within the photosensitivity limits.
+SAFETY_DAMPING = (1.0, 0.5, 0.25, 0.0)
+
+#: Channel presets: size, frame rate and media (anything not named keeps the command's own setting).
+PRESETS = {
+    "broadcast": {"size": (1920, 1080), "fps": 30.0, "fps_allowed": (29.97, 30.0),
+                  "formats": ("mp4", "poster", "card"),
+                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, with the alert card"},
+    "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card"),
+               "about": "1080x1920 portrait, cropped around the motion, with the alert card"},
+    "messaging": {"formats": ("gif", "webp", "poster"), "max_bytes": 1_000_000,
+                  "about": "animated WebP and GIF under a byte budget (default 1 MB)"},
+    "web": {"formats": ("mp4", "webm", "poster"), "about": "MP4 + WebM/VP9 + poster"},
+}
+DEFAULT_FORMATS = ("mp4", "gif", "webp", "poster", "card")
+
+
+class UnsafeOutput(RuntimeError):
+    """The clip cannot be made to pass the photosensitivity check; nothing was written."""
+
 
 @dataclass
 class Options:
@@ -53,7 +73,10 @@ class Options:
     fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
     device: str | None = None        # torch device for model backends and the torch renderer
     renderer: str = "layered"        # a render backend: layered (OpenCV) or torch
-    formats: tuple[str, ...] = ("mp4", "gif", "webp", "poster")
+    formats: tuple[str, ...] = DEFAULT_FORMATS
+    preset: str | None = None        # a key of PRESETS (already applied to size, fps and formats)
+    max_bytes: int | None = None     # byte budget of GIF and WebP
+    card_language: str | None = "en" # the card's second language (None: the alert's language only)
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
@@ -77,6 +100,14 @@ class Options:
             raise InputError(f"Unknown camera {self.camera!r}. Available cameras: {', '.join(CAMERAS)}.")
         if not 0 <= self.camera_amplitude <= 4:
             raise InputError(f"--camera-amplitude must be between 0 and 4, got {self.camera_amplitude:g}.")
+        from cinealert.deliver.media import FORMATS
+        bad = [f for f in self.formats if f not in FORMATS]
+        if bad or not self.formats:
+            raise InputError(f"unknown --formats value(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}.")
+        if self.preset is not None and self.preset not in PRESETS:
+            raise InputError(f"Unknown preset {self.preset!r}. Available presets: {', '.join(PRESETS)}.")
+        if self.max_bytes is not None and not 10_000 <= self.max_bytes <= 100_000_000:
+            raise InputError(f"--max-bytes must be between 10000 and 100000000, got {self.max_bytes}.")
         if self.renderer not in registry.names("render"):
             raise InputError(f"Unsupported renderer {self.renderer!r}. Available: {', '.join(registry.names('render'))}.")
         if not 0 <= self.motion_speed <= 5:
@@ -153,7 +184,11 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
 
     # 3. Image
     illustrator, t2i_folder = opts.backend("imaging", "procedural")
-    result = illustrator.generate(metadata, width=opts.width, height=opts.height, seed=opts.seed)
+    width, height = opts.width, opts.height
+    if width < height:
+        # A portrait clip is cut from a landscape picture around its motion (see motion_crop).
+        width = max(width, int(round(height * 16 / 9 / 2)) * 2)
+    result = illustrator.generate(metadata, width=width, height=height, seed=opts.seed)
     clock.lap("image")
 
     backends = {"alerts": alert.source, "prompting": how["backend"], "imaging": illustrator.name}
@@ -172,8 +207,10 @@ def animate(image_path: str | Path, disaster: str, out_dir: str | Path, options:
     opts = options or Options()
     dtype = get_disaster(disaster)
     clock = _Clock()
-    image, note = load_image(image_path, size=(opts.width, opts.height) if size_given else None)
-    opts.width, opts.height = image.shape[1], image.shape[0]
+    portrait = opts.preset == "mobile"         # cut around the motion later, at the preset's size
+    image, note = load_image(image_path, size=(opts.width, opts.height) if size_given and not portrait else None)
+    if not portrait:
+        opts.width, opts.height = image.shape[1], image.shape[0]
     opts.check()
     clock.lap("image")
     result = ImageResult(image=image, backend="file", info={"path": str(image_path), "note": note})
@@ -222,16 +259,14 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                          opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None,
                          metadata_report: dict | None = None) -> JobResult:
     from cinealert.deliver.cap_enrich import aea_media, enrich_cap
+    from cinealert.deliver.encode import describe_medium, probe_video, write_json
     from cinealert.deliver.marks import StatusMark, status_label
-    from cinealert.deliver.encode import probe_video, write_json
     from cinealert.deliver.media import MEDIA, MediaSettings, MediaWriter
-    from cinealert.evaluate.cinemagraph import loop_seam, max_flashes_per_second, static_leakage
-    from cinealert.render.camera import camera_path
-    from cinealert.render.renderer import LayeredRenderer
+    from cinealert.evaluate.cinemagraph import flash_report, loop_seam, static_leakage
+    from cinealert.render.camera import camera_path, depth_gain
 
     disaster = get_disaster(disaster_key or (metadata.disaster if metadata else alert.disaster))
     image = result.image
-    h, w = image.shape[:2]
 
     # 4. Scene: moving regions and depth
     segmenter, seg_folder = opts.backend("segmenter", "hints" if result.regions is not None else "heuristic")
@@ -245,19 +280,18 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     for role, folder in (("segmenter", seg_folder), ("depth", depth_folder)):
         if folder is not None:
             folders[role] = str(folder)
+    crop = None
+    if (image.shape[1], image.shape[0]) != (opts.width, opts.height):
+        # The mobile preset: a portrait window around the motion, at the output size.
+        image, regions, depth, crop = motion_crop(image, regions, depth, size=(opts.width, opts.height))
+    h, w = image.shape[:2]
     clock.lap("scene")
 
-    # 5. Motion
+    # 5-6. Motion, render and encode, streamed frame by frame. A clip that would break the
+    # photosensitivity limits is thrown away and made again with calmer motion, never written.
     motion = registry.create("motion", "rules")
-    plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
-                       seed=opts.seed, speed=opts.motion_speed)
-    backends["motion"] = motion.name
-    clock.lap("motion")
-
-    # 6. Render and encode, streamed frame by frame
     near = depth[regions != Region.NONE] if (regions != Region.NONE).any() else depth
     subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
-    from cinealert.render.camera import depth_gain
     gain = depth_gain(depth)             # shallow scenes may move further; deep ones keep the default
     camera = camera_path(opts.camera, frames=opts.frames, width=w, height=h,
                          amplitude=min(4.0, opts.camera_amplitude * gain), subject_depth=subject)
@@ -273,31 +307,58 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     usable, reason = render_cls.availability()
     if not usable:
         raise BackendUnavailable(f"The render backend {opts.renderer!r} cannot run here: {reason}.")
-    extra = {"device": opts.device} if render_cls is not LayeredRenderer else {}
-    renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter, **extra)
-    backends.update(inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
-    clock.lap("layers")
-    small_size = (max(32, w // 4), max(18, h // 4))
-    smalls: list[np.ndarray] = []
-    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats)
-    progress = _progress(opts.frames, "rendering", opts.progress)
+    extra = {"device": opts.device} if opts.renderer != "layered" else {}
     label = status_label(alert.status) if alert is not None else None
     mark = StatusMark(label, w, h) if label else None
-    render_s = 0.0
-    with MediaWriter(out_dir, settings) as writer:
-        frames = renderer.frames()
-        while True:
-            t0 = time.perf_counter()
-            frame = next(frames, None)
-            render_s += time.perf_counter() - t0
-            if frame is None:
-                break
-            if mark is not None:
-                frame = mark.apply(frame)
-            writer.write(frame)
-            smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
-            progress.update(1)
-        progress.close()
+    card, card_report = None, None
+    if "card" in opts.formats:
+        from cinealert.deliver.card import AlertCard, card_text
+        card = AlertCard(card_text(alert, disaster, second_language=opts.card_language), w, h)
+    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes)
+    small_size = (max(32, w // 4), max(18, h // 4))
+    attempts = []
+    for damping in SAFETY_DAMPING:
+        plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
+                           seed=opts.seed, speed=opts.motion_speed * damping)
+        if not attempts:
+            clock.lap("motion")
+        renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter, **extra)
+        if not attempts:
+            clock.lap("layers")
+        smalls: list[np.ndarray] = []
+        samples: list[np.ndarray] = []
+        render_s = 0.0
+        progress = _progress(opts.frames, "rendering" if not attempts else f"rendering (calmer, x{damping:g})",
+                             opts.progress)
+        writer = MediaWriter(out_dir, settings, card=card)
+        with writer:
+            frames = renderer.frames()
+            for t in range(opts.frames):
+                t0 = time.perf_counter()
+                frame = next(frames)
+                render_s += time.perf_counter() - t0
+                if mark is not None:
+                    frame = mark.apply(frame)
+                if card is not None and t % max(1, opts.frames // 12) == 0:
+                    samples.append(frame)                 # what lies behind the card's text
+                writer.write(frame)
+                smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
+                progress.update(1)
+            progress.close()
+            # The loop plays again and again: the wrap into the next repeat counts as well.
+            safety = flash_report(smalls + smalls[: int(round(opts.fps))], opts.fps)
+            attempts.append({"motion_damping": damping, **safety})
+            if not safety["passes"]:
+                writer.abort()
+        if safety["passes"]:
+            break
+    else:
+        raise UnsafeOutput(f"the clip still breaks the photosensitivity limit ({safety['general_flashes_per_s']} "
+                           f"general, {safety['red_flashes_per_s']} red flashes in one second; at most "
+                           f"{safety['limit']}) with its motion stopped; nothing was written")
+    if card is not None:
+        card_report = card.fit_contrast(samples)       # measured on the frames it was laid over
+    backends.update(motion=motion.name, inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
     paths = dict(writer.paths)
     clock.lap("render_encode")
 
@@ -310,20 +371,35 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "loop_seam": round(loop_seam(smalls), 4),
         "hole_ratio": round(renderer.stats.hole_ratio, 6),
         "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
-        "max_flashes_per_s": max_flashes_per_second(smalls + smalls[: int(round(opts.fps))], opts.fps),
+        "max_flashes_per_s": float(max(safety["general_flashes_per_s"], safety["red_flashes_per_s"])),
         "render_ms_per_frame": round(1000.0 * render_s / max(1, opts.frames), 2),
     }
-    video = {"path": str(paths.get("mp4", "")), "width": w, "height": h, "fps": opts.fps,
+    video = {"path": str(paths.get("mp4", paths.get("card", ""))), "width": w, "height": h, "fps": opts.fps,
              "frames": opts.frames, "seconds": opts.seconds}
-    if "mp4" in paths:
-        probed = probe_video(paths["mp4"])
+    first_video = paths.get("mp4") or paths.get("card")
+    if first_video is not None:
+        probed = probe_video(first_video)
         video.update(codec=probed["codec"], frames_encoded=probed["frames"])
     clock.lap("metrics")
 
-    description = (f"{disaster.name_en} scene" if metadata is None
-                   else metadata.scene.rstrip(".")) + ", animated"
+    from cinealert.deliver.describe import describe
+    from cinealert.deliver.card import card_text
+    text = card.text if card is not None else card_text(alert, disaster, second_language=None)
+    present = [Region(v) for v in np.unique(regions) if v != Region.NONE]
+    effects = [e["kind"] for e in plan.effects] + (["shake"] if plan.shake is not None else [])
+    description, desc_lang, desc_note = describe(
+        title=text.title, area=text.area, disaster=disaster, metadata=metadata, regions=present, effects=effects,
+        camera=opts.camera, language=alert.language if alert is not None else "en")
+    part = out_dir / "description.txt.part"
+    part.write_text(description + "\n", encoding="utf-8")
+    part.replace(out_dir / "description.txt")
+    paths["description"] = out_dir / "description.txt"
     media = {k: v for k, v in paths.items() if k in MEDIA}
     warnings = list(alert.warnings) if alert is not None else []
+    warnings += writer.notes + ([desc_note] if desc_note else [])
+    if len(attempts) > 1:
+        warnings.append(f"the motion was calmed to x{attempts[-1]['motion_damping']:g} so that the clip stays "
+                        f"within {safety['limit']} flashes a second")
     cap_out = None
     if alert is not None and alert.raw is not None and alert.source == "cap" and alert.infos:
         enriched = enrich_cap(alert.raw, media, description=description, info_index=alert.info_index,
@@ -346,15 +422,21 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "negative_prompt": metadata.negative_prompt() if metadata is not None else None,
         "metadata_generator": metadata_report,
         "seed": opts.seed,
+        "preset": opts.preset,
         "backends": backends,
         "models": folders,
         "timings_s": clock.done(),
         "video": video,
-        "media": {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items()},
+        "media": {k: describe_medium(v, k) for k, v in paths.items() if k in MEDIA}
+                 | {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items() if k not in MEDIA},
         "metrics": metrics,
+        "safety": {"passes": safety["passes"], "attempts": attempts, "limit_flashes_per_s": safety["limit"]},
+        "description": {"text": description, "language": desc_lang},
+        "card": card_report,
         "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude, "depth_gain": round(gain, 3),
                    "max_shift_px": round(camera.max_shift_px(w, h), 2),
                    "overscan": round(renderer.stats.overscan, 4)},
+        "crop": crop,
         "model_reports": {k: v for k, v in (
             ("segmenter", getattr(segmenter, "last_report", None)),
             ("depth", getattr(depth_backend, "last_report", None)),
@@ -374,6 +456,39 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     write_json(out_dir / "report.json", report)
     paths["report"] = out_dir / "report.json"
     return JobResult(out_dir=out_dir, report=report, paths=paths)
+
+
+def motion_crop(image: np.ndarray, regions: np.ndarray, depth: np.ndarray, *, size: tuple[int, int]):
+    """Crop the window of ``size``'s aspect that holds the most moving pixels, scaled to ``size``.
+
+    Returns the cropped image, regions and depth, and what was done (for the report)."""
+    tw, th = size
+    h, w = image.shape[:2]
+    if tw / th < w / h:                      # a narrower window: slide it sideways
+        cw, ch = min(w, int(round(h * tw / th))), h
+    else:
+        cw, ch = w, min(h, int(round(w * th / tw)))
+    moving = (regions != Region.NONE).astype(np.float64)
+    if cw < w:
+        cols = np.concatenate([[0.0], np.cumsum(moving.sum(0))])
+        score = cols[cw:] - cols[:-cw]
+        best = np.flatnonzero(score >= score.max() - 1e-9)
+        x0, y0 = int(best[np.argmin(np.abs(best - (w - cw) / 2))]), 0
+    else:
+        rows = np.concatenate([[0.0], np.cumsum(moving.sum(1))])
+        score = rows[ch:] - rows[:-ch]
+        best = np.flatnonzero(score >= score.max() - 1e-9)
+        x0, y0 = 0, int(best[np.argmin(np.abs(best - (h - ch) / 2))])
+    sl = (slice(y0, y0 + ch), slice(x0, x0 + cw))
+    img, reg, dep = image[sl], regions[sl], depth[sl]
+    if (cw, ch) != (tw, th):
+        interp = cv2.INTER_AREA if cw > tw else cv2.INTER_CUBIC
+        img = np.clip(cv2.resize(img, (tw, th), interpolation=interp), 0, 1).astype(np.float32)
+        reg = cv2.resize(reg, (tw, th), interpolation=cv2.INTER_NEAREST)
+        dep = np.maximum(cv2.resize(dep, (tw, th), interpolation=cv2.INTER_LINEAR), 1e-3).astype(np.float32)
+    info = {"source": [w, h], "window": [x0, y0, cw, ch], "scaled_to": [tw, th],
+            "moving_share_kept": round(float(moving[sl].sum() / max(moving.sum(), 1.0)), 4)}
+    return np.ascontiguousarray(img), np.ascontiguousarray(reg), np.ascontiguousarray(dep), info
 
 
 def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clock) -> JobResult:

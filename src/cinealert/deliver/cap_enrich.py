@@ -53,7 +53,8 @@ def _ns(tag: object) -> str:
 
 
 def resource_description(fmt: str, description: str, label: str | None = None) -> str:
-    kind = "poster image" if fmt == "poster" else "looping cinemagraph"
+    kind = {"poster": "poster image", "card": "alert card video", "card_png": "alert card image"}.get(
+        fmt, "looping cinemagraph")
     text = f"{description} ({kind}, {fmt.upper()})"
     return f"{label}: {text}" if label else text
 

@@ -42,7 +42,7 @@ class FFmpegWriter:
         self.size = (width, height)
         self._log = tempfile.TemporaryFile()
         cmd = [ffmpeg_exe(), "-y", "-hide_banner", "-loglevel", "error",
-               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", f"{fps:g}", "-i", "-"]
+               "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{width}x{height}", "-r", frame_rate(fps), "-i", "-"]
         if filters:
             cmd += ["-filter_complex" if filter_complex else "-vf", filters]
         cmd += codec_args + [str(self.path)]
@@ -78,6 +78,14 @@ class FFmpegWriter:
         self._log.close()
 
 
+def frame_rate(fps: float) -> str:
+    """ffmpeg's rate for ``fps``: the NTSC rates 29.97 and 59.94 as exact fractions."""
+    for nominal in (24, 30, 60):
+        if abs(fps - nominal * 1000 / 1001) < 0.005:
+            return f"{nominal * 1000}/1001"
+    return f"{fps:g}"
+
+
 def even(x: float) -> int:
     return max(2, int(round(x / 2)) * 2)
 
@@ -94,13 +102,13 @@ def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20
 
 
 def gif_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 480,
-               gif_fps: float = 12.0) -> FFmpegWriter:
+               gif_fps: float = 12.0, colours: int = 192) -> FFmpegWriter:
     """Looping GIF with one palette made for the whole clip."""
     out_w = min(width, max_width)
     out_h = even(height * out_w / width)
     rate = min(fps, gif_fps)
     graph = (f"fps={rate:g},scale={out_w}:{out_h}:flags=area,split[a][b];"
-             f"[a]palettegen=max_colors=192:stats_mode=full[p];[b][p]paletteuse=dither=bayer:bayer_scale=4")
+             f"[a]palettegen=max_colors={int(colours)}:stats_mode=full[p];[b][p]paletteuse=dither=bayer:bayer_scale=4")
     return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=["-loop", "0", "-f", "gif"],
                         filters=graph, filter_complex=True)
 
@@ -114,6 +122,59 @@ def webp_writer(path: Path, *, width: int, height: int, fps: float, max_width: i
     args = ["-c:v", "libwebp", "-lossless", "0", "-q:v", str(quality), "-preset", "picture", "-loop", "0", "-f", "webp"]
     return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args,
                         filters=f"fps={rate:g},scale={out_w}:{out_h}:flags=area")
+
+
+def webm_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 34) -> FFmpegWriter:
+    """WebM with VP9 (constant quality, row-multithreaded, realtime speed), for the web preset."""
+    args = ["-c:v", "libvpx-vp9", "-b:v", "0", "-crf", str(crf), "-row-mt", "1", "-deadline", "realtime",
+            "-cpu-used", "8", "-pix_fmt", "yuv420p", "-an", "-f", "webm"]
+    return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args)
+
+
+def describe_medium(path: Path, kind: str) -> dict:
+    """Size, codec, frame size, frame count and duration of a written medium (for report.json)."""
+    path = Path(path)
+    out: dict = {"path": str(path), "bytes": path.stat().st_size}
+    if kind in ("mp4", "card", "webm"):
+        p = probe_video(path)
+        out.update(codec=p["codec"], width=p["width"], height=p["height"], frames=p["frames"], fps=p["fps"])
+        if p["frames"] and p["fps"]:
+            out["duration_s"] = round(p["frames"] / p["fps"], 3)
+    elif kind == "webp":
+        out.update(codec="webp", **webp_frames(path))
+    elif kind == "gif":
+        from PIL import Image
+        with Image.open(path) as im:
+            out.update(codec=kind, width=im.width, height=im.height, frames=getattr(im, "n_frames", 1))
+            total = 0
+            for i in range(out["frames"]):
+                im.seek(i)
+                total += int(im.info.get("duration", 0) or 0)
+            out["duration_s"] = round(total / 1000.0, 3)
+    elif kind in ("poster", "card_png"):
+        from PIL import Image
+        with Image.open(path) as im:
+            out.update(codec="png", width=im.width, height=im.height, frames=1)
+    return out
+
+
+def webp_frames(path: Path) -> dict:
+    """Canvas size, frame count and duration of an animated WebP, read from its RIFF chunks."""
+    data = Path(path).read_bytes()
+    if data[:4] != b"RIFF" or data[8:12] != b"WEBP":
+        raise ValueError(f"{path} is not a WebP file")
+    pos, frames, total, width, height = 12, 0, 0, None, None
+    while pos + 8 <= len(data):
+        tag, size = data[pos:pos + 4], int.from_bytes(data[pos + 4:pos + 8], "little")
+        body = data[pos + 8:pos + 8 + size]
+        if tag == b"VP8X" and len(body) >= 10:
+            width = 1 + int.from_bytes(body[4:7], "little")
+            height = 1 + int.from_bytes(body[7:10], "little")
+        elif tag == b"ANMF" and len(body) >= 16:
+            frames += 1
+            total += int.from_bytes(body[12:15], "little")
+        pos += 8 + size + (size & 1)
+    return {"width": width, "height": height, "frames": max(frames, 1), "duration_s": round(total / 1000.0, 3)}
 
 
 def probe_video(path: Path) -> dict:

@@ -4,9 +4,8 @@
   neighbouring frames (1.0 means the wrap is as smooth as any other step; a visible jump is ≫ 1).
 - ``static_leakage``: with the camera held still, the mean change outside the (slightly grown) moving
   regions relative to the mean change inside them (0 means static scenery stays perfectly still).
-- ``max_flashes_per_s``: general flashes (ITU-R BT.1702 / WCAG 2.3.1 style) in the worst one-second
-  window: a flash is a pair of opposing relative-luminance changes of at least 0.1 where the darker
-  state is below 0.8, over at least a quarter of the frame.
+- ``max_flashes_per_s``: general and red flashes (ITU-R BT.1702 / WCAG 2.3.1) in the worst one-second
+  window, see :func:`flash_report`.
 """
 from __future__ import annotations
 
@@ -58,25 +57,71 @@ def relative_luminance(frame: np.ndarray) -> np.ndarray:
     return (0.2126 * lin[..., 0] + 0.7152 * lin[..., 1] + 0.0722 * lin[..., 2]).astype(np.float32)
 
 
-def max_flashes_per_second(frames: list[np.ndarray], fps: float, *, area: float = 0.25) -> float:
-    """The largest number of general flashes in any one-second window (frames: small uint8 RGB)."""
-    if len(frames) < 2:
-        return 0.0
-    lum = [relative_luminance(f) for f in frames]
-    # Per-pixel direction of each significant transition (+1 brighter, −1 darker, 0 none).
-    last_dir = np.zeros(lum[0].shape, np.int8)
-    events = []          # frame index of each completed flash (opposing pair) over a large area
-    for i in range(1, len(lum)):
-        a, b = lum[i - 1], lum[i]
-        big = (np.abs(b - a) >= 0.1) & (np.minimum(a, b) < 0.8)
+#: No more than this many flashes in any one-second period (WCAG 2.3.1, ITU-R BT.1702).
+FLASH_LIMIT = 3
+
+
+def _linear(frame: np.ndarray) -> np.ndarray:
+    c = frame.astype(np.float32) / 255.0
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+
+
+def _flash_events(states: list[np.ndarray], significant, area: float) -> list[int]:
+    """Frame indices where a pair of opposing transitions completes over at least ``area`` of the frame.
+
+    ``states`` are per-pixel values; ``significant(a, b)`` says which pixels changed enough between two
+    frames to count as a transition. A flash completes at a pixel when its transition opposes the last
+    one it made."""
+    last_dir = np.zeros(states[0].shape, np.int8)
+    events = []
+    for i in range(1, len(states)):
+        a, b = states[i - 1], states[i]
+        big = significant(a, b, i)
         direction = np.where(big, np.sign(b - a), 0).astype(np.int8)
         opposing = big & (last_dir != 0) & (direction != last_dir)
         if opposing.mean() >= area:
             events.append(i)
         last_dir = np.where(big, direction, last_dir)
+    return events
+
+
+def _worst_second(events: list[int], fps: float) -> int:
     if not events:
-        return 0.0
+        return 0
     window = max(1, int(round(fps)))
     times = np.array(events)
-    worst = max(int(np.sum((times >= t) & (times < t + window))) for t in times)
-    return float(worst)
+    return max(int(np.sum((times >= t) & (times < t + window))) for t in times)
+
+
+def flash_report(frames: list[np.ndarray], fps: float, *, area: float = 0.25) -> dict:
+    """Photosensitivity analysis of a clip (frames: small uint8 RGB, looped by the caller if it loops).
+
+    - general flash: a pair of opposing changes in relative luminance of at least 0.1 (20 cd/m² on a
+      200 cd/m² display) where the darker state is below 0.8, over at least ``area`` of the screen;
+    - red flash: a pair of opposing transitions to or from a saturated red (``R / (R + G + B) ≥ 0.8``)
+      where the red value ``max(0, R − G − B) · 320`` (linear light) changes by more than 20, over at
+      least ``area`` of the screen;
+    - the largest frame-to-frame change of the mean luminance (large fast changes of the whole picture).
+
+    ``passes`` is True when neither flash count exceeds :data:`FLASH_LIMIT` in any one-second window.
+    """
+    if len(frames) < 2:
+        return {"general_flashes_per_s": 0, "red_flashes_per_s": 0, "max_luminance_step": 0.0, "passes": True,
+                "limit": FLASH_LIMIT}
+    lins = [_linear(f) for f in frames]
+    lum = [(0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]).astype(np.float32) for c in lins]
+    red = [np.maximum(c[..., 0] - c[..., 1] - c[..., 2], 0.0) * 320.0 for c in lins]
+    saturated = [(c[..., 0] / np.maximum(c.sum(axis=2), 1e-6)) >= 0.8 for c in lins]
+    general = _flash_events(lum, lambda a, b, i: (np.abs(b - a) >= 0.1) & (np.minimum(a, b) < 0.8), area)
+    reds = _flash_events(red, lambda a, b, i: (np.abs(b - a) > 20.0) & (saturated[i - 1] | saturated[i]), area)
+    means = np.array([float(l.mean()) for l in lum])
+    g, r = _worst_second(general, fps), _worst_second(reds, fps)
+    return {"general_flashes_per_s": g, "red_flashes_per_s": r,
+            "max_luminance_step": round(float(np.abs(np.diff(means)).max()), 4),
+            "passes": g <= FLASH_LIMIT and r <= FLASH_LIMIT, "limit": FLASH_LIMIT}
+
+
+def max_flashes_per_second(frames: list[np.ndarray], fps: float, *, area: float = 0.25) -> float:
+    """The largest number of general or red flashes in any one-second window (frames: small uint8 RGB)."""
+    rep = flash_report(frames, fps, area=area)
+    return float(max(rep["general_flashes_per_s"], rep["red_flashes_per_s"]))
