@@ -268,6 +268,19 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "CPU, bf16 on CUDA)")
     p.add_argument("--quiet", action="store_true", help="no progress output")
 
+    p = sub.add_parser("gallery", help="a static HTML page showing many results side by side",
+                       description="Write OUT/index.html: every result folder (with a report.json from "
+                                   "`make` or `animate`) as a card with its looping video, poster, title, "
+                                   "description, prompt and quality numbers. Media are linked, not copied.",
+                       epilog="examples:\n  cinealert gallery out/flood out/wildfire -o out/gallery\n"
+                              "  cinealert gallery out/ -o out/gallery        # every result folder under out/",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("dirs", nargs="+", metavar="DIR", help="result folders, or folders holding them")
+    p.add_argument("-o", "--out", required=True, metavar="OUT", help="folder for index.html")
+    p.add_argument("--title", default="cinealert gallery", help="page title")
+    p.add_argument("--no-font", action="store_true",
+                   help="do not put the CJK font beside the page (browsers then use their own fonts)")
+
     p = sub.add_parser("backends", help="list every stage's backends and whether they can run here",
                        description="List every stage's backends, whether each is usable here, and the "
                                    "model folders found.")
@@ -468,6 +481,10 @@ def _run(args: argparse.Namespace) -> int:
               f"({result.seconds:.1f} s): train loss {train}, validation loss {val}")
         print(f"  log     {result.log_path}")
         print(f"  use it  cinealert prompt flood --llm {args.base} --adapter {result.adapter_dir}")
+    elif args.command == "gallery":
+        from cinealert.deliver.gallery import build_gallery
+        path = build_gallery(args.dirs, args.out, title=args.title, embed_font=not args.no_font)
+        print(f"gallery written to {path}")
     elif args.command == "backends":
         _print_backends(args)
     return 0

@@ -468,16 +468,19 @@ def motion_crop(image: np.ndarray, regions: np.ndarray, depth: np.ndarray, *, si
         cw, ch = min(w, int(round(h * tw / th))), h
     else:
         cw, ch = w, min(h, int(round(w * th / tw)))
-    moving = (regions != Region.NONE).astype(np.float64)
+    # What the viewer must see counts most: the flood water or the flames, not the sky drifting over them.
+    weights = np.ones(len(Region), np.float64)
+    weights[[Region.NONE, Region.CLOUD, Region.SMOKE, Region.DUST]] = (0.0, 0.15, 0.5, 0.3)
+    moving = weights[regions]
     if cw < w:
         cols = np.concatenate([[0.0], np.cumsum(moving.sum(0))])
         score = cols[cw:] - cols[:-cw]
-        best = np.flatnonzero(score >= score.max() - 1e-9)
+        best = np.flatnonzero(score >= 0.98 * score.max())
         x0, y0 = int(best[np.argmin(np.abs(best - (w - cw) / 2))]), 0
     else:
         rows = np.concatenate([[0.0], np.cumsum(moving.sum(1))])
         score = rows[ch:] - rows[:-ch]
-        best = np.flatnonzero(score >= score.max() - 1e-9)
+        best = np.flatnonzero(score >= 0.98 * score.max())
         x0, y0 = 0, int(best[np.argmin(np.abs(best - (h - ch) / 2))])
     sl = (slice(y0, y0 + ch), slice(x0, x0 + cw))
     img, reg, dep = image[sl], regions[sl], depth[sl]

@@ -290,14 +290,15 @@ class AlertCard:
         w, h = self.w, self.h
         safe_x0, safe_x1 = int(round(0.05 * w)), int(round(0.95 * w))
         safe_y1 = int(round(0.95 * h))
-        unit = min(h, w * 9 / 16)                              # type scales with the shorter 16:9 side
+        # Type scales with the frame: the height of a landscape frame, most of the width of a portrait one.
+        unit = min(h, w * 9 / 16) if w >= h else 0.9 * w
         sizes = {"title": 0.085, "subtitle": 0.05, "area": 0.045, "action": 0.045, "time": 0.038}
         pad = int(round(0.025 * unit))
         band_h = max(4, int(round(0.018 * unit)))
         rows = self.text.lines()
         # Fonts: the one that covers every character of the card.
         all_text = "".join(t for _, t in rows)
-        max_lines = {"action": 2, "area": 1}
+        max_lines = {"action": 2 if w >= h else 3, "area": 1 if w >= h else 2}
         icon = int(round(0.2 * unit))
         text_x0 = safe_x0 + pad + icon + pad
         text_w = safe_x1 - pad - text_x0

@@ -1,0 +1,160 @@
+"""A static HTML gallery of many results side by side: looping videos, posters, prompts, metrics.
+
+``cinealert gallery DIR… -o OUT`` writes ``OUT/index.html``. Every result folder (one that holds a
+``report.json`` from ``make`` or ``animate``) becomes a card: its looping video (WebM and MP4 sources,
+muted, autoplaying, with the poster), the alert's title, the text alternative as the video's accessible
+description, the prompt, and the quality numbers. Media are linked by relative paths, not copied, so
+the page works from the file system and from any static web server. A small script marks each video
+``data-playing="yes"`` once it has advanced, so a browser test can tell that the videos really play.
+"""
+from __future__ import annotations
+
+import html
+import json
+import os
+import zlib
+from pathlib import Path
+
+from cinealert.errors import InputError
+
+_STYLE = """
+body{font-family:"cinealert CJK","Noto Sans CJK KR",system-ui,sans-serif;margin:0;background:#10141c;color:#f2f4f8}
+header{padding:16px 24px;border-bottom:1px solid #2a3242}
+h1{font-size:1.5rem;margin:0}
+main{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:20px;padding:20px 24px}
+article{background:#1a2030;border-radius:10px;overflow:hidden;border-top:6px solid var(--band,#1e5ac8)}
+video,img{display:block;width:100%;height:auto;background:#000}
+.body{padding:12px 14px}
+h2{font-size:1.15rem;margin:0 0 6px}
+p{margin:6px 0;line-height:1.4}
+.prompt{color:#c4cad6;font-size:.85rem;max-height:6.5em;overflow:auto}
+dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;font-size:.85rem;margin:8px 0 0}
+dt{color:#9aa3b5}dd{margin:0}
+a{color:#8ab4ff}
+"""
+
+_SCRIPT = """
+for (const v of document.querySelectorAll('video')) {
+  v.muted = true;
+  const mark = () => { if (v.currentTime > 0 && !v.paused) v.dataset.playing = 'yes'; };
+  v.addEventListener('timeupdate', mark);
+  const p = v.play(); if (p && p.catch) p.catch(() => {});
+}
+setInterval(() => {
+  const n = document.querySelectorAll('video[data-playing="yes"]').length;
+  document.body.dataset.playing = String(n);
+}, 200);
+"""
+
+_BANDS = {"red": "#c81020", "orange": "#eb7814", "yellow": "#f0c814", "blue": "#1e5ac8"}
+
+
+def find_results(dirs: list[str | Path]) -> list[Path]:
+    """Result folders under ``dirs``: each given folder, or its subfolders, that hold a report.json."""
+    found: list[Path] = []
+    for d in dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise InputError(f"gallery: {str(d)!r} is not a folder")
+        if (d / "report.json").is_file():
+            found.append(d)
+        else:
+            found += sorted(p.parent for p in d.glob("*/report.json"))
+    if not found:
+        raise InputError("gallery: no results found (folders with a report.json from `cinealert make`)")
+    return list(dict.fromkeys(found))
+
+
+def _rel(path: Path, out_dir: Path) -> str:
+    return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
+
+
+def _font_face(out_dir: Path) -> str:
+    """Put the card's CJK font beside the page (a hard link where possible) so that Hangul and Han
+    text shows on machines without such a font; the CSS that uses it after any installed one."""
+    import shutil
+
+    from cinealert.deliver.fonts import font_candidates
+
+    fonts = [p for p in font_candidates() if p.suffix.lower() in (".otf", ".ttf")]
+    if not fonts:
+        return ""
+    src = fonts[0]
+    dest = out_dir / "fonts" / src.name
+    if not dest.exists():
+        dest.parent.mkdir(exist_ok=True)
+        try:
+            os.link(src, dest)
+        except OSError:
+            shutil.copyfile(src, dest)
+    return ('@font-face{font-family:"cinealert CJK";font-weight:100 900;'
+            f'src:url("fonts/{html.escape(src.name)}")}}\n')
+
+
+def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "cinealert gallery",
+                  embed_font: bool = True) -> Path:
+    """Write ``out_dir/index.html`` for the results in ``dirs``; returns its path.
+
+    ``embed_font`` puts the card's CJK font beside the page (linked, or copied) for browsers that lack one.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cards = []
+    for d in find_results(dirs):
+        try:
+            report = json.loads((d / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise InputError(f"gallery: cannot read {d / 'report.json'}: {err}") from None
+        cards.append(_card(d, report, out_dir))
+    font_css = _font_face(out_dir) if embed_font else ""
+    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
+            f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{len(cards)} result(s)</p></header>\n"
+            f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
+    path = out_dir / "index.html"
+    part = out_dir / "index.html.part"
+    part.write_text(page, encoding="utf-8")
+    part.replace(path)
+    return path
+
+
+def _card(d: Path, r: dict, out_dir: Path) -> str:
+    media = r.get("media", {})
+    esc = html.escape
+
+    def file(kind: str, name: str) -> Path | None:
+        p = d / name
+        return p if (kind in media or p.exists()) and p.exists() else None
+
+    desc = (r.get("description") or {}).get("text", "")
+    lang = (r.get("description") or {}).get("language", "en")
+    card = r.get("card") or {}
+    title = (card.get("lines") or [None])[0] or (r.get("alert") or {}).get("event") or r.get("disaster", "")
+    poster = file("card_png", "card.png") or file("poster", "poster.png")
+    sources = [(p, t) for p, t in ((file("webm", "cinemagraph.webm"), "video/webm"),
+                                   (file("mp4", "cinemagraph.mp4"), "video/mp4"),
+                                   (file("card", "card.mp4"), "video/mp4")) if p is not None]
+    desc_id = f"d{zlib.crc32(str(d.resolve()).encode()):08x}"
+    if sources:
+        srcs = "".join(f'<source src="{esc(_rel(p, out_dir))}" type="{t}">' for p, t in sources)
+        poster_attr = f' poster="{esc(_rel(poster, out_dir))}"' if poster else ""
+        visual = (f'<video autoplay muted loop playsinline preload="auto"{poster_attr} '
+                  f'aria-describedby="{desc_id}">{srcs}</video>')
+    else:
+        anim = file("webp", "cinemagraph.webp") or file("gif", "cinemagraph.gif") or poster
+        visual = f'<img src="{esc(_rel(anim, out_dir))}" alt="{esc(desc)}">' if anim else ""
+    m = r.get("metrics", {})
+    rows = [("disaster", r.get("disaster")), ("loop seam", m.get("loop_seam")), ("holes", m.get("hole_ratio")),
+            ("flashes/s", m.get("max_flashes_per_s")), ("render ms/frame", m.get("render_ms_per_frame")),
+            ("card contrast", card.get("min_contrast")), ("backends", ", ".join(
+                f"{k}: {v}" for k, v in (r.get("backends") or {}).items() if k in ("imaging", "segmenter", "depth")))]
+    dl = "".join(f"<dt>{esc(k)}</dt><dd>{esc(str(v))}</dd>" for k, v in rows if v not in (None, ""))
+    band = _BANDS.get(card.get("colour", ""), "#1e5ac8")
+    prompt = r.get("prompt") or ""
+    return (f'<article style="--band:{band}">{visual}<div class="body">'
+            f'<h2 lang="{esc(lang)}">{esc(str(title))}</h2>'
+            f'<p id="{desc_id}" lang="{esc(lang)}">{esc(desc)}</p>'
+            + (f'<p class="prompt">{esc(prompt)}</p>' if prompt else "")
+            + f'<dl>{dl}</dl><p><a href="{esc(_rel(d / "report.json", out_dir))}">report.json</a></p>'
+            f"</div></article>\n")
