@@ -129,10 +129,13 @@ class MediaWriter:
     def abort(self) -> None:
         """Stop every encoder and remove what was written (the caller will not use this set)."""
         self._abort()
+        self._aborted = True
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if exc_type is not None:
             self._abort()
+            return
+        if getattr(self, "_aborted", False):
             return
         try:
             for w in self._writers.values():
