@@ -356,7 +356,7 @@ def _print_result(result) -> None:
     m = r["metrics"]
     print(f"cinemagraph written to {result.out_dir}/")
     for key, path in result.paths.items():
-        print(f"  {key:7s} {path}")
+        print(f"  {key:11s} {path}")
     print(f"  {r['disaster']}, {r['video']['width']}x{r['video']['height']}, {r['video']['frames']} frames "
           f"at {r['video']['fps']:g} fps, {r['timings_s']['total']:.1f} s; loop seam {m['loop_seam']:.2f}, "
           f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
