@@ -390,6 +390,12 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     description, desc_lang, desc_note = describe(
         title=text.title, area=text.area, disaster=disaster, metadata=metadata, regions=present, effects=effects,
         camera=opts.camera, language=alert.language if alert is not None else "en")
+    # The regions meant to move, for `cinealert evaluate --videos` (flicker and motion inside vs outside).
+    ok, buf = cv2.imencode(".png", moving.astype(np.uint8) * 255)
+    if ok:
+        (out_dir / "moving_mask.png.part").write_bytes(buf.tobytes())
+        (out_dir / "moving_mask.png.part").replace(out_dir / "moving_mask.png")
+        paths["moving_mask"] = out_dir / "moving_mask.png"
     part = out_dir / "description.txt.part"
     part.write_text(description + "\n", encoding="utf-8")
     part.replace(out_dir / "description.txt")

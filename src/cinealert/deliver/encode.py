@@ -92,8 +92,14 @@ def even(x: float) -> int:
 
 def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20,
                preset: str = "veryfast") -> FFmpegWriter:
-    """H.264 High profile, yuv420p, BT.709 tags, faststart: plays in browsers, phones and TVs."""
+    """H.264 High profile, yuv420p, BT.709 tags, faststart: plays in browsers, phones and TVs.
+
+    Keyframes get the same quantiser as the frames between them and no macroblock-tree boost
+    (``mbtree=0:ipratio=1``): with the default, each keyframe is visibly sharper than the frames before
+    it, which shows as a pulse every second and at the loop's wrap (measured: the decoded wildfire
+    clip's loop seam fell from 2.47 to 2.03 for 12 % more bytes)."""
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
+            "-x264-params", "mbtree=0:ipratio=1.0",
             "-pix_fmt", "yuv420p", "-g", str(max(1, int(round(fps)))),
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
             "-color_range", "tv", "-movflags", "+faststart", "-an", "-f", "mp4"]
