@@ -38,10 +38,16 @@ def run_one(input_value: str, size: str, out: str, seconds: float, fps: float) -
 
 
 def floor(out: str, size: str, fps: float) -> dict:
-    """Encode the job's own frames again with the same writers; time only the encoding."""
+    """Encode the job's own frames again with the same writers (the card included); time only the encoding."""
     import cv2
+    from cinealert.alerts import read_input
+    from cinealert.deliver.card import AlertCard, card_text
     from cinealert.deliver.media import MediaSettings, MediaWriter
+    from cinealert.disasters import get_disaster
     w, h = (int(v) for v in size.split("x"))
+    report = json.loads((Path(out) / "report.json").read_text())
+    alert = read_input(report["input"])
+    card = AlertCard(card_text(alert, get_disaster(report["disaster"])), w, h)
     cap = cv2.VideoCapture(str(Path(out) / "cinemagraph.mp4"))
     frames = []
     while True:
@@ -50,10 +56,10 @@ def floor(out: str, size: str, fps: float) -> dict:
             break
         frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
     result = {}
-    for label, formats in (("mp4", ("mp4",)), ("all", ("mp4", "gif", "webp", "poster"))):
+    for label, formats in (("mp4", ("mp4",)), ("all", ("mp4", "gif", "webp", "poster", "card"))):
         with tempfile.TemporaryDirectory() as tmp:
             t0 = time.perf_counter()
-            with MediaWriter(Path(tmp), MediaSettings(width=w, height=h, fps=fps, formats=formats)) as wr:
+            with MediaWriter(Path(tmp), MediaSettings(width=w, height=h, fps=fps, formats=formats), card=card) as wr:
                 for f in frames:
                     wr.write(f)
             result[label] = time.perf_counter() - t0
