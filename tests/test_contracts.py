@@ -164,3 +164,41 @@ def test_torch_renderer_refuses_a_missing_device():
     plan = MotionPlan(flow=np.zeros((72, 128, 2), np.float32), mask=np.zeros((72, 128), np.float32))
     with pytest.raises(BackendUnavailable, match="CUDA"):
         TorchRenderer(img, depth, plan, camera_path("static", frames=4, width=128, height=72), fps=12, device="cuda")
+
+
+def _motion_backend(name, tmp_path_factory):
+    from cinealert.motion.extract import extract_motion
+    from cinealert.motion.synthetic import make_clip
+    if name == "rules":
+        return registry.create("motion", "rules")
+    if name == "video":
+        from cinealert.motion.transfer import VideoMotion
+        clip = make_clip(width=64, height=48, frames=12, seed=0, region=Region.WATER)
+        path = extract_motion(clip.frames, 24.0).save(tmp_path_factory.mktemp("motion") / "f.npz")
+        return VideoMotion(path)
+    import json as _json
+    from safetensors.torch import save_file
+    from cinealert.motion.network import MODEL_TYPE, NetworkMotion, build_unet
+    folder = tmp_path_factory.mktemp("motionnet")
+    import torch
+    torch.manual_seed(0)
+    net = build_unet(8, 3)
+    torch.nn.init.normal_(net.out.weight, std=0.05)
+    save_file({k: v.contiguous() for k, v in net.state_dict().items()}, str(folder / "model.safetensors"))
+    (folder / "config.json").write_text(_json.dumps({"model_type": MODEL_TYPE, "base_channels": 8, "depth": 3,
+                                                     "size": 64, "fps": 24.0}))
+    return NetworkMotion(folder, device="cpu")
+
+
+@pytest.mark.parametrize("name", registry.names("motion"))
+def test_motion_contract(name, tmp_path_factory):
+    backend = _motion_backend(name, tmp_path_factory)
+    img, depth, regions = _render_scene()
+    kw = dict(disaster=DISASTERS["flood"], frames=12, fps=12, seed=3, image=img)
+    a, b = backend.plan(regions, depth, **kw), backend.plan(regions, depth, **kw)
+    assert a.flow.shape == (72, 128, 2) and a.flow.dtype == np.float32 and np.isfinite(a.flow).all()
+    assert a.mask.shape == (72, 128) and 0 <= a.mask.min() and a.mask.max() <= 1
+    assert np.array_equal(a.flow, b.flow) and a.backend == backend.name        # deterministic
+    assert np.abs(a.flow).max() > 0                                              # something flows
+    still = backend.plan(regions, depth, **(kw | {"speed": 0.0}))
+    assert np.abs(still.flow).max() == 0                                         # speed 0 freezes it

@@ -157,6 +157,10 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--inpainter", default=None, metavar="NAME|DIR",
                    help=f"fills what nearer layers hide: {', '.join(registry.names('inpainter'))}, or a "
                         "diffusers inpainting folder (default mirror)")
+    b.add_argument("--motion-model", default=None, metavar="DIR",
+                   help="a trained motion network (`cinealert motion train`) predicts the flow (default: the rules)")
+    b.add_argument("--motion-from", default=None, metavar="VIDEO|NPZ",
+                   help="take the motion from a real clip (or a FLOW.npz from `cinealert motion extract`)")
     b.add_argument("--renderer", choices=registry.names("render"), default="layered",
                    help="layered (OpenCV, fastest on a CPU) or torch (the same loop in torch, on --device: "
                         "CUDA when available); default layered")
@@ -288,6 +292,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--generated", metavar="DIR", help="generated images, one subfolder per disaster type")
     p.add_argument("--reference", metavar="DIR", help="reference images, one subfolder per disaster type")
     p.add_argument("--videos", metavar="DIR", help="result folders of `make` (or video files) to measure")
+    p.add_argument("--motion", metavar="VIDEOS", help="held-out real clips (VIDEOS/<class>/*.mp4): end-point and "
+                                                      "angular error of the motion backends")
+    p.add_argument("--motion-model", metavar="DIR", help="with --motion: also the trained network")
     p.add_argument("--inception", metavar="FILE", help="TorchScript Inception for FID (inception-2015-12-05.pt)")
     p.add_argument("--fid-backbone", metavar="DIR", help="CLIP or DINOv2 folder for FID on its features")
     p.add_argument("--clip", metavar="DIR", help="CLIP folder for the CLIP score")
@@ -307,6 +314,40 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--size", type=_size, default=(512, 512), metavar="WxH", help="image size (default 512x512)")
     g.add_argument("--seed", type=int, default=0, help="first seed (default 0)")
     g.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = sub.add_parser("motion", help="motion from real videos: extract a field, train the image-to-flow network",
+                       description="Real videos as motion: `motion extract` averages a clip's optical flow into "
+                                   "one Eulerian field (camera shake removed); `motion train` trains the "
+                                   "image-to-flow network on a folder of clips (VIDEOS/<class>/*.mp4).",
+                       epilog="examples:\n  cinealert motion extract river.mp4 -o river.npz\n"
+                              "  cinealert animate photo.jpg --disaster flood --motion-from river.mp4 -o out/photo\n"
+                              "  cinealert motion train clips/ -o models/motion --steps 500\n"
+                              "  cinealert make flood --motion-model models/motion -o out/learned",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    msub = p.add_subparsers(dest="motion_command", metavar="ACTION", parser_class=_Parser)
+    m = msub.add_parser("extract", help="a video's motion as one Eulerian field (FLOW.npz)")
+    m.add_argument("video", metavar="VIDEO")
+    m.add_argument("-o", "--out", required=True, metavar="FLOW.npz", help="output file (.npz: flow, confidence, mask)")
+    m.add_argument("--max-side", type=int, default=512, help="reduce frames to this many pixels on the longer side")
+    m.add_argument("--max-frames", type=int, default=240, help="use at most this many frames (default 240)")
+    m.add_argument("--no-stabilise", action="store_true", help="keep the camera's own motion in the field")
+    m.add_argument("--preview", metavar="PNG", help="also write a colour picture of the field")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
+    m = msub.add_parser("train", help="train the image-to-flow network on a folder of videos")
+    m.add_argument("videos", metavar="VIDEOS", help="VIDEOS/<motion class>/*.mp4 (water, fire, smoke, ...)")
+    m.add_argument("-o", "--out", required=True, metavar="DIR", help="model folder (resumes from its checkpoints)")
+    m.add_argument("--steps", type=int, default=300, help="training steps (default 300)")
+    m.add_argument("--batch-size", type=int, default=8, help="crops per step (default 8)")
+    m.add_argument("--lr", type=float, default=2e-3, help="learning rate (default 2e-3)")
+    m.add_argument("--size", type=int, default=128, help="working size, longer side (default 128)")
+    m.add_argument("--crop", type=int, default=64, help="training crop side, a multiple of 8 (default 64)")
+    m.add_argument("--val", type=float, default=0.25, help="share of videos held out (default 0.25)")
+    m.add_argument("--eval-every", type=int, default=None, help="validation every N steps")
+    m.add_argument("--save-every", type=int, default=None, help="checkpoint every N steps")
+    m.add_argument("--seed", type=int, default=0)
+    m.add_argument("--no-resume", action="store_true", help="start over even if OUT holds checkpoints")
+    m.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
+    m.add_argument("--quiet", action="store_true", help="no progress bar")
 
     p = sub.add_parser("gallery", help="a static HTML page showing many results side by side",
                        description="Write OUT/index.html: every result folder (with a report.json from "
@@ -378,6 +419,7 @@ def _options(args: argparse.Namespace):
                    llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
                    fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
                    llm_model=getattr(args, "llm_model", None), renderer=args.renderer,
+                   motion_model=args.motion_model, motion_from=args.motion_from,
                    formats=formats, preset=args.preset, max_bytes=max_bytes, card_language=card_language,
                    progress=not args.quiet)
 
@@ -402,6 +444,44 @@ def _print_result(result) -> None:
           f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
 
 
+def _motion(args: argparse.Namespace) -> None:
+    if args.motion_command == "extract":
+        from cinealert.motion.extract import extract_file
+        if not str(args.out).endswith(".npz"):
+            raise InputError(f"{args.out}: the motion file must end in .npz")
+        m = extract_file(args.video, max_side=args.max_side, max_frames=args.max_frames,
+                         stabilise=not args.no_stabilise, progress=not args.quiet)
+        path = m.save(args.out)
+        print(f"motion written to {path}: {m.flow.shape[1]}x{m.flow.shape[0]}, {m.info['pairs']} frame pairs at "
+              f"{m.fps:g} fps; moving {100 * m.info['moving_share']:.1f} % of the frame at a median "
+              f"{m.info['median_speed_px_per_frame']:.2f} px/frame (camera motion removed: "
+              f"{m.info['mean_camera_motion_px']:.2f} px/frame)")
+        if args.preview:
+            import cv2
+            import numpy as np
+            mag, ang = cv2.cartToPolar(m.flow[..., 0], m.flow[..., 1])
+            hsv = np.zeros(m.flow.shape[:2] + (3,), np.uint8)
+            hsv[..., 0] = (ang * 90 / np.pi).astype(np.uint8)
+            hsv[..., 1] = 255
+            hsv[..., 2] = np.clip(mag / max(float(mag.max()), 1e-6) * 255, 0, 255).astype(np.uint8)
+            cv2.imwrite(str(args.preview), cv2.cvtColor(hsv, cv2.COLOR_HSV2BGR))
+            print(f"  preview {args.preview}")
+    elif args.motion_command == "train":
+        from cinealert.motion.train import train
+        r = train(args.videos, args.out, steps=args.steps, batch=args.batch_size, lr=args.lr, size=args.size,
+                  crop=args.crop, val=args.val, seed=args.seed, eval_every=args.eval_every,
+                  save_every=args.save_every, resume=not args.no_resume, device=args.device,
+                  progress=not args.quiet)
+        print(f"motion model written to {args.out} ({r['parameters']} parameters, {r['train_videos']} training / "
+              f"{r['val_videos']} validation videos)")
+        print(f"  loss {r['first_loss']} → {r['last_loss']:.4f}; validation end-point error "
+              f"{r['val_epe_first_px']} → {r['val_epe_px']} px/frame ({r['val_epe_hinted_px']} with 3 direction "
+              f"hints); {r['seconds_per_epoch']:.2f} s per epoch")
+        print(f"  use it  cinealert make flood --motion-model {args.out}")
+    else:
+        raise InputError("cinealert motion needs an action: extract or train (see cinealert motion --help)")
+
+
 def _evaluate(args: argparse.Namespace) -> None:
     from cinealert.evaluate.tables import IMAGE_COLUMNS, VIDEO_COLUMNS, markdown, write_all
     if args.mode == "sweep":
@@ -416,9 +496,15 @@ def _evaluate(args: argparse.Namespace) -> None:
               f"({args.prompt} prompt, {summary['imaging']}) in {summary['seconds']:.1f} s")
         print(f"  score it  cinealert evaluate --generated {summary['out']} --reference REFERENCE_DIR")
         return
-    if bool(args.videos) == bool(args.generated):
-        raise InputError("give --generated DIR (with --reference DIR) for images, or --videos DIR for cinemagraphs")
-    if args.videos:
+    if sum(bool(v) for v in (args.videos, args.generated, args.motion)) != 1:
+        raise InputError("give --generated DIR (with --reference DIR) for images, --videos DIR for cinemagraphs, "
+                         "or --motion VIDEOS for motion backends")
+    if args.motion:
+        from cinealert.evaluate.motion_eval import evaluate_motion
+        from cinealert.evaluate.tables import MOTION_COLUMNS
+        result, columns, stem = (evaluate_motion(args.motion, motion_model=args.motion_model, device=args.device),
+                                 MOTION_COLUMNS, "motion")
+    elif args.videos:
         from cinealert.evaluate.videos import evaluate_videos
         result, columns, stem = evaluate_videos(args.videos), VIDEO_COLUMNS, "videos"
     else:
@@ -566,6 +652,8 @@ def _run(args: argparse.Namespace) -> int:
               f"({result.seconds:.1f} s): train loss {train}, validation loss {val}")
         print(f"  log     {result.log_path}")
         print(f"  use it  cinealert prompt flood --llm {args.base} --adapter {result.adapter_dir}")
+    elif args.command == "motion":
+        _motion(args)
     elif args.command == "evaluate":
         _evaluate(args)
     elif args.command == "gallery":

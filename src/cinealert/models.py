@@ -26,7 +26,7 @@ from pathlib import Path
 from cinealert.errors import BackendUnavailable
 
 #: Roles a model folder can play.
-ROLES = ("llm", "adapter", "t2i", "segmenter", "depth", "inpainter", "captioner")
+ROLES = ("llm", "adapter", "t2i", "segmenter", "depth", "inpainter", "captioner", "motion")
 
 #: ``model_type`` (transformers config.json) → (role, kind).
 TRANSFORMERS_KINDS = {
@@ -36,6 +36,7 @@ TRANSFORMERS_KINDS = {
     "dpt": ("depth", "dpt"),
     "depth_anything": ("depth", "depth-anything"),
     "blip": ("captioner", "blip"),
+    "cinealert-motion-unet": ("motion", "motion-unet"),     # cinealert motion train
 }
 
 #: diffusers pipeline class names (model_index.json ``_class_name``) → (role, kind).

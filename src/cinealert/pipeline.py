@@ -66,6 +66,8 @@ class Options:
     segmenter: str | None = None     # a backend name or model folder; None: --models, else the image's
     depth: str | None = None         # hints when it has them, else heuristic
     inpainter: str | None = None     # a backend name or model folder; None: --models, else mirror
+    motion_model: str | None = None  # a trained motion network folder; None: --models, else rules
+    motion_from: str | None = None   # a video (or FLOW.npz) whose motion is transferred onto the image
     models: str | None = None        # a folder with one subfolder per role (else $CINEALERT_MODELS)
     llm: str | None = None           # a local causal LM folder or an OpenAI-compatible server URL
     adapter: str | None = None       # a LoRA adapter folder for ``llm``
@@ -119,7 +121,13 @@ class Options:
                         for stage, value, flag in (("imaging", self.t2i, "--t2i"),
                                                    ("segmenter", self.segmenter, "--segmenter"),
                                                    ("depth", self.depth, "--depth"),
-                                                   ("inpainter", self.inpainter, "--inpainter"))}
+                                                   ("inpainter", self.inpainter, "--inpainter"),
+                                                   ("motion", self.motion_model, "--motion-model"))}
+        if self.motion_from is not None:
+            if not Path(self.motion_from).is_file():
+                raise InputError(f"--motion-from {self.motion_from}: no such file (a video or a FLOW.npz)")
+            if self.motion_model is not None:
+                raise InputError("give --motion-from or --motion-model, not both")
         self.root = root
 
     def backend(self, stage: str, default: str):
@@ -289,7 +297,13 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
 
     # 5-6. Motion, render and encode, streamed frame by frame. A clip that would break the
     # photosensitivity limits is thrown away and made again with calmer motion, never written.
-    motion = registry.create("motion", "rules")
+    if opts.motion_from is not None:
+        from cinealert.motion.transfer import VideoMotion
+        motion, motion_folder = VideoMotion(opts.motion_from), None
+    else:
+        motion, motion_folder = opts.backend("motion", "rules")
+    if motion_folder is not None:
+        folders["motion"] = str(motion_folder)
     near = depth[regions != Region.NONE] if (regions != Region.NONE).any() else depth
     subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
     gain = depth_gain(depth)             # shallow scenes may move further; deep ones keep the default
@@ -319,7 +333,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     attempts = []
     for damping in SAFETY_DAMPING:
         plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
-                           seed=opts.seed, speed=opts.motion_speed * damping)
+                           seed=opts.seed, speed=opts.motion_speed * damping, image=image)
         if not attempts:
             clock.lap("motion")
         renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter, **extra)

@@ -52,6 +52,8 @@ BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("depth", "dpt", "cinealert.scene.model_depth:DptDepth", builtin=False),
     BackendEntry("depth", "depth-anything", "cinealert.scene.model_depth:DepthAnythingDepth", builtin=False),
     BackendEntry("motion", "rules", "cinealert.motion.rules:RuleMotion"),
+    BackendEntry("motion", "video", "cinealert.motion.transfer:VideoMotion"),
+    BackendEntry("motion", "network", "cinealert.motion.network:NetworkMotion", builtin=False),
     BackendEntry("inpainter", "mirror", "cinealert.render.inpaint:MirrorInpainter"),
     BackendEntry("inpainter", "pushpull", "cinealert.render.inpaint:PushPullInpainter"),
     BackendEntry("inpainter", "telea", "cinealert.render.inpaint:TeleaInpainter"),
@@ -88,7 +90,7 @@ def create(stage: str, name: str, **kwargs):
 
 #: The model role (cinealert.models.ROLES) that feeds each stage's model backends.
 STAGE_ROLES = {"prompting": "llm", "imaging": "t2i", "segmenter": "segmenter", "depth": "depth",
-               "inpainter": "inpainter"}
+               "inpainter": "inpainter", "motion": "motion"}
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,9 @@ VIDEO_COLUMNS = (("loop_seam", "loop seam (≈1)", "low"), ("hole_ratio", "hole 
                  ("flicker", "flicker ↓", "low"), ("motion_ratio", "motion in/out ↑", "high"),
                  ("max_flashes_per_s", "flashes/s (≤3)", "low"), ("ssim_consistency", "frame SSIM ↑", "high"),
                  ("render_ms_per_frame", "render ms/frame", "low"))
+MOTION_COLUMNS = (("rules_epe", "rules EPE ↓", "low"), ("rules_angle", "rules angle° ↓", "low"),
+                  ("network_epe", "network EPE ↓", "low"), ("network_angle", "network angle° ↓", "low"),
+                  ("transfer_epe", "transfer EPE ↓", "low"), ("transfer_angle", "transfer angle° ↓", "low"))
 
 
 def _fmt(v) -> str:

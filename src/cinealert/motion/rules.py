@@ -49,7 +49,8 @@ class RuleMotion:
         return True, "built in"
 
     def plan(self, regions: np.ndarray, depth: np.ndarray, *, disaster: DisasterType, frames: int,
-             fps: float, seed: int = 0, speed: float = 1.0) -> MotionPlan:
+             fps: float, seed: int = 0, speed: float = 1.0, image: np.ndarray | None = None,
+             hints=None) -> MotionPlan:
         """Describe the motion of one loop of ``frames`` frames.
 
         Args:
@@ -60,6 +61,7 @@ class RuleMotion:
             fps: frames per second (speeds are per second).
             seed: seeds every random choice.
             speed: multiplies every speed and amplitude; 0 freezes the fluid.
+            image, hints: unused (the rules need no picture); other motion backends take them.
         """
         h, w = depth.shape
         regions = check_regions(regions, (h, w))
