@@ -349,6 +349,37 @@ def build_parser() -> argparse.ArgumentParser:
     m.add_argument("--device", default=None, help="torch device (default: cuda if available, else cpu)")
     m.add_argument("--quiet", action="store_true", help="no progress bar")
 
+    p = sub.add_parser("serve", help="the alert service: HTTP intake, durable job store, render worker",
+                       description="Run the HTTP API (OpenAPI at /openapi.json, docs at /docs) with its job store "
+                                   "in DATA/jobs.db and one render worker process. POST /v1/alerts needs a bearer "
+                                   "token from the token file.",
+                       epilog="example:\n  cinealert serve --port 8080 --data /var/lib/cinealert --token-file tokens.txt\n"
+                              "  curl -H 'Authorization: Bearer $TOKEN' --data-binary @alert.xml "
+                              "http://127.0.0.1:8080/v1/alerts",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    p.add_argument("--data", required=True, metavar="DIR", help="job store, inputs and outputs")
+    p.add_argument("--token-file", required=True, metavar="FILE", help="bearer tokens, one per line")
+    p.add_argument("--size", type=_size, default=(1024, 576), metavar="WxH", help="clip size (default 1024x576)")
+    p.add_argument("--seconds", type=float, default=3.0, help="loop length (default 3)")
+    p.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
+    p.add_argument("--formats", default="mp4,webm,gif,webp,poster,card", help="media per job")
+    p.add_argument("--max-queue", type=int, default=1000, help="most jobs waiting before 503 (default 1000)")
+    p.add_argument("--rate", type=float, default=20.0, help="requests per second per token (default 20)")
+    p.add_argument("--burst", type=int, default=40, help="burst per token (default 40)")
+    p.add_argument("--lease", type=float, default=30.0, help="worker lease in seconds (default 30)")
+    p.add_argument("--no-worker", action="store_true", help="intake only (another process renders)")
+
+    p = sub.add_parser("watch", help="follow a CAP feed (ATOM/RSS) or a folder into the service's job store",
+                       description="Poll an ATOM/RSS CAP feed or a URL (ETag / If-Modified-Since, entry links "
+                                   "followed) or a folder of CAP/JSON files, and put each new alert into "
+                                   "DATA/jobs.db, where `cinealert serve --data DATA` renders it.")
+    p.add_argument("source", metavar="URL|DIR")
+    p.add_argument("--data", required=True, metavar="DIR", help="the service's data folder")
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between polls (default 30)")
+    p.add_argument("--once", action="store_true", help="poll once and exit")
+
     p = sub.add_parser("gallery", help="a static HTML page showing many results side by side",
                        description="Write OUT/index.html: every result folder (with a report.json from "
                                    "`make` or `animate`) as a card with its looping video, poster, title, "
@@ -442,6 +473,27 @@ def _print_result(result) -> None:
     print(f"  {r['disaster']}, {r['video']['width']}x{r['video']['height']}, {r['video']['frames']} frames "
           f"at {r['video']['fps']:g} fps, {r['timings_s']['total']:.1f} s; loop seam {m['loop_seam']:.2f}, "
           f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
+
+
+def _serve(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    from cinealert.deliver.media import FORMATS
+    from cinealert.service.app import create_app, read_tokens
+    tokens = read_tokens(args.token_file)
+    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
+    bad = [f for f in formats if f not in FORMATS]
+    if bad or not formats:
+        raise InputError(f"unknown --formats value(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}.")
+    settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
+                "formats": formats}
+    from cinealert.pipeline import Options
+    probe = Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=tuple(formats))
+    probe.check()
+    app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
+                     rate=args.rate, burst=args.burst, start_worker=not args.no_worker)
+    print(f"cinealert serve: http://{args.host}:{args.port}/ (OpenAPI /openapi.json), data in {args.data}", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 def _motion(args: argparse.Namespace) -> None:
@@ -656,6 +708,11 @@ def _run(args: argparse.Namespace) -> int:
         _motion(args)
     elif args.command == "evaluate":
         _evaluate(args)
+    elif args.command == "serve":
+        _serve(args)
+    elif args.command == "watch":
+        from cinealert.service.watch import watch
+        watch(args.source, args.data, interval=args.interval, once=args.once)
     elif args.command == "gallery":
         from cinealert.deliver.gallery import build_gallery
         path = build_gallery(args.dirs, args.out, title=args.title, embed_font=not args.no_font)

@@ -105,7 +105,7 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
             report = json.loads((d / "report.json").read_text(encoding="utf-8"))
         except (OSError, ValueError) as err:
             raise InputError(f"gallery: cannot read {d / 'report.json'}: {err}") from None
-        cards.append(_card(d, report, out_dir))
+        cards.append(_card(d, report, lambda p: _rel(p, out_dir)))
     font_css = _font_face(out_dir) if embed_font else ""
     page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width,initial-scale=1">'
@@ -119,7 +119,30 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
     return path
 
 
-def _card(d: Path, r: dict, out_dir: Path) -> str:
+def live_page(results: list[tuple[Path, str]], *, title: str = "cinealert: latest alerts") -> str:
+    """The service's live gallery: ``results`` are (result folder, URL prefix of its media), newest first.
+    The page reloads itself every 30 seconds."""
+    from cinealert.deliver.fonts import font_candidates
+
+    cards = []
+    for folder, prefix in results:
+        try:
+            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        cards.append(_card(folder, report, lambda p, prefix=prefix: prefix + p.name))
+    fonts = [p for p in font_candidates() if p.suffix.lower() in (".otf", ".ttf")]
+    font_css = ('@font-face{font-family:"cinealert CJK";font-weight:100 900;'
+                f'src:url("/fonts/{html.escape(fonts[0].name)}")}}\n') if fonts else ""
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="30">'
+            f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{len(cards)} alert(s)</p></header>\n"
+            f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
+
+
+def _card(d: Path, r: dict, link) -> str:
+    """One result as an ``<article>``; ``link(path)`` gives the URL of one of its files."""
     media = r.get("media", {})
     esc = html.escape
 
@@ -137,13 +160,13 @@ def _card(d: Path, r: dict, out_dir: Path) -> str:
                                    (file("card", "card.mp4"), "video/mp4")) if p is not None]
     desc_id = f"d{zlib.crc32(str(d.resolve()).encode()):08x}"
     if sources:
-        srcs = "".join(f'<source src="{esc(_rel(p, out_dir))}" type="{t}">' for p, t in sources)
-        poster_attr = f' poster="{esc(_rel(poster, out_dir))}"' if poster else ""
+        srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in sources)
+        poster_attr = f' poster="{esc(link(poster))}"' if poster else ""
         visual = (f'<video autoplay muted loop playsinline preload="auto"{poster_attr} '
                   f'aria-describedby="{desc_id}">{srcs}</video>')
     else:
         anim = file("webp", "cinemagraph.webp") or file("gif", "cinemagraph.gif") or poster
-        visual = f'<img src="{esc(_rel(anim, out_dir))}" alt="{esc(desc)}">' if anim else ""
+        visual = f'<img src="{esc(link(anim))}" alt="{esc(desc)}">' if anim else ""
     m = r.get("metrics", {})
     rows = [("disaster", r.get("disaster")), ("loop seam", m.get("loop_seam")), ("holes", m.get("hole_ratio")),
             ("flashes/s", m.get("max_flashes_per_s")), ("render ms/frame", m.get("render_ms_per_frame")),
@@ -156,5 +179,5 @@ def _card(d: Path, r: dict, out_dir: Path) -> str:
             f'<h2 lang="{esc(lang)}">{esc(str(title))}</h2>'
             f'<p id="{desc_id}" lang="{esc(lang)}">{esc(desc)}</p>'
             + (f'<p class="prompt">{esc(prompt)}</p>' if prompt else "")
-            + f'<dl>{dl}</dl><p><a href="{esc(_rel(d / "report.json", out_dir))}">report.json</a></p>'
+            + f'<dl>{dl}</dl><p><a href="{esc(link(d / "report.json"))}">report.json</a></p>'
             f"</div></article>\n")

@@ -1,0 +1,406 @@
+"""The alert service's HTTP API (FastAPI; the OpenAPI document is at ``/openapi.json``, docs at ``/docs``).
+
+- ``POST /v1/alerts`` (bearer token): CAP XML, Korean disaster-text JSON, or ``{"keyword": "flood"}``. The
+  alert is checked (the same hardened readers as the command line), its input stored and fsynced, and its
+  job committed to the store *before* the answer: ``202 {job_id}`` for a new render, ``200`` with the same
+  ``job_id`` for an alert already known (same sender, identifier and sent time; the serial number of a
+  Korean record; or the ``Idempotency-Key`` header / the body of a keyword request) or one coalesced
+  with a near-duplicate (same event and level in the same hour). An Update supersedes and a Cancel
+  cancels the jobs of the alerts its ``<references>`` name.
+- ``GET /v1/jobs/{id}``: state, attempt, alerts, the report and the media links once done.
+- ``GET /v1/jobs/{id}/media/{name}``: a produced file (range requests, the right content type); only the
+  names the pipeline writes are served, so no path can leave the job's folder.
+- ``GET /v1/alerts/{identifier}.xml``: the enriched CAP of that alert's job.
+- ``GET /healthz``, ``GET /metrics`` (Prometheus text), ``GET /`` (the live gallery).
+
+Back-pressure: 429 with ``Retry-After`` when a token sends faster than its rate; 503 with ``Retry-After``
+when the queue is full or no worker is running. Bodies over the size limit get 413. CORS is off.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import multiprocessing
+import os
+import signal
+import threading
+import time
+from collections import defaultdict, deque
+from contextlib import asynccontextmanager
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from cinealert.service.store import JobStore, QueueFull
+
+#: Files of a job that may be fetched, with their content types.
+SERVED = {"cinemagraph.mp4": "video/mp4", "cinemagraph.webm": "video/webm", "cinemagraph.gif": "image/gif",
+          "cinemagraph.webp": "image/webp", "poster.png": "image/png", "card.mp4": "video/mp4",
+          "card.png": "image/png", "description.txt": "text/plain; charset=utf-8",
+          "report.json": "application/json", "alert.xml": "application/xml", "moving_mask.png": "image/png"}
+MAX_BODY = 4 * 1024 * 1024
+COALESCE_WINDOW_S = 3600
+
+
+def read_tokens(path: str | Path) -> list[bytes]:
+    """Bearer tokens, one per line (blank lines and ``#`` comments ignored)."""
+    from cinealert.errors import InputError
+    try:
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
+    except OSError as err:
+        raise InputError(f"cannot read the token file {str(path)!r}: {err.strerror or err}") from None
+    tokens = [ln.strip().encode() for ln in lines if ln.strip() and not ln.strip().startswith("#")]
+    if not tokens:
+        raise InputError(f"the token file {str(path)!r} holds no tokens (one per line)")
+    if any(len(t) < 16 for t in tokens):
+        raise InputError(f"every token in {str(path)!r} must be at least 16 characters")
+    return tokens
+
+
+def _priority(alert) -> int:
+    if alert.severity == "Extreme" or alert.urgency == "Immediate":
+        return 0
+    if alert.severity == "Severe" or alert.urgency == "Expected":
+        return 1
+    return 2
+
+
+def _epoch(iso: str | None) -> float:
+    try:
+        return datetime.fromisoformat((iso or "").replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return time.time()
+
+
+class RateLimiter:
+    """A token bucket per bearer token: ``rate`` requests per second, bursts of ``burst``."""
+
+    def __init__(self, rate: float, burst: int) -> None:
+        self.rate, self.burst = rate, burst
+        self._state: dict[bytes, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: bytes) -> float:
+        """0 when allowed, else seconds until the next request would be."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._state.get(key, (float(self.burst), now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._state[key] = (tokens - 1.0, now)
+                return 0.0
+            self._state[key] = (tokens, now)
+            return (1.0 - tokens) / self.rate
+
+
+class WorkerSupervisor:
+    """Keeps one worker process (``spawn`` context) running; restarts it when it dies."""
+
+    def __init__(self, data: Path, settings: dict, lease_s: float) -> None:
+        self.data, self.settings, self.lease_s = data, settings, lease_s
+        self.ctx = multiprocessing.get_context("spawn")
+        self.proc = None
+        self.restarts = 0
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self) -> None:
+        self._spawn()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _spawn(self) -> None:
+        from cinealert.service.worker import worker_main
+        self.proc = self.ctx.Process(target=worker_main, args=(str(self.data), json.dumps(self.settings),
+                                                               self.lease_s), daemon=True, name="cinealert-worker")
+        self.proc.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.5):
+            if self.proc is not None and not self.proc.is_alive():
+                self.restarts += 1
+                self._spawn()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.is_alive()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self.proc is not None and self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(5)
+
+
+def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None = None, max_queue: int = 1000,
+               lease_s: float = 30.0, rate: float = 20.0, burst: int = 40, max_body: int = MAX_BODY,
+               start_worker: bool = True):
+    data = Path(data)
+    (data / "inputs").mkdir(parents=True, exist_ok=True)
+    store = JobStore(data / "jobs.db", max_queue=max_queue, lease_s=lease_s)
+    store.sweep()                                   # a restart: leases of dead workers run out and requeue
+    limiter = RateLimiter(rate, burst)
+    supervisor = WorkerSupervisor(data, settings or {}, lease_s) if start_worker else None
+    requests = defaultdict(int)
+    latency = deque(maxlen=2000)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        if supervisor is not None:
+            supervisor.start()
+        yield
+        if supervisor is not None:
+            supervisor.stop()
+
+    app = FastAPI(title="cinealert alert service", version=_version(), lifespan=lifespan,
+                  description="Alerts in (CAP, Korean disaster-text JSON, keywords), looping 3D cinemagraphs out.")
+    app.state.store = store
+    app.state.supervisor = supervisor
+
+    def error(status: int, message: str, headers: dict | None = None):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
+
+    def authorised(request: Request) -> bytes | None:
+        header = request.headers.get("authorization", "")
+        if not header.lower().startswith("bearer "):
+            return None
+        given = header[7:].strip().encode()
+        ok = None
+        for t in tokens:                             # compare with every token, in constant time
+            if hmac.compare_digest(given, t):
+                ok = t
+        return ok
+
+    @app.middleware("http")
+    async def count(request: Request, call_next):
+        t0 = time.perf_counter()
+        response = await call_next(request)
+        requests[(request.method, response.status_code)] += 1
+        if request.url.path == "/v1/alerts":
+            latency.append(time.perf_counter() - t0)
+        return response
+
+    @app.post("/v1/alerts", status_code=202, summary="Submit an alert",
+              responses={200: {"description": "already known (same job)"}, 202: {"description": "accepted"},
+                         400: {"description": "unreadable or unusable alert"}, 401: {"description": "no token"},
+                         413: {"description": "too large"}, 429: {"description": "rate limit"},
+                         503: {"description": "queue full or no worker"}})
+    async def submit(request: Request):
+        token = authorised(request)
+        if token is None:
+            return error(401, "missing or wrong bearer token", {"WWW-Authenticate": "Bearer"})
+        wait = limiter.allow(token)
+        if wait > 0:
+            return error(429, "too many requests for this token", {"Retry-After": str(max(1, int(wait + 0.999)))})
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_body:
+            return error(413, f"the body is larger than {max_body} bytes")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_body:
+                return error(413, f"the body is larger than {max_body} bytes")
+        if not body.strip():
+            return error(400, "empty body: send CAP XML, disaster-text JSON or {\"keyword\": ...}")
+        if supervisor is not None and not supervisor.alive() and supervisor.restarts > 5:
+            return error(503, "no render worker is running", {"Retry-After": "5"})
+        try:
+            result = intake(store, data, body, request.headers.get("idempotency-key"))
+        except QueueFull as err:
+            return error(503, f"queue full: {err}", {"Retry-After": "10"})
+        except _Rejected as err:
+            return error(400, str(err))
+        if os.environ.get("CINEALERT_FAULT") == "kill-after-commit":   # test hook: die between commit and reply
+            os.kill(os.getpid(), signal.SIGKILL)
+        status = 202 if result.get("new") else 200
+        return JSONResponse(result, status_code=status)
+
+    @app.get("/v1/jobs/{job_id}", summary="A job's state, report and media")
+    def get_job(job_id: str):
+        job = store.job(job_id)
+        if job is None:
+            return error(404, "no such job")
+        out = {k: job[k] for k in ("id", "state", "attempt", "priority", "progress", "error", "created", "updated")}
+        out["alerts"] = job["alerts"]
+        if job["state"] == "done" and job["result_dir"]:
+            folder = Path(job["result_dir"])
+            try:
+                out["report"] = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                out["report"] = None
+            out["media"] = {n: f"/v1/jobs/{job_id}/media/{n}" for n in SERVED if (folder / n).exists()}
+        return out
+
+    @app.get("/v1/jobs/{job_id}/media/{name}", summary="A produced file (range requests supported)")
+    def media(job_id: str, name: str):
+        if name not in SERVED:
+            return error(404, "no such medium")
+        job = store.job(job_id)
+        if job is None or job["state"] != "done" or not job["result_dir"]:
+            return error(404, "no such job, or not done")
+        path = Path(job["result_dir"]) / name
+        if not path.is_file():
+            return error(404, "this job did not make that medium")
+        return FileResponse(path, media_type=SERVED[name], filename=name)
+
+    @app.get("/v1/alerts/{identifier}.xml", summary="The enriched CAP of an alert")
+    def alert_xml(identifier: str):
+        job = store.alert_job(identifier)
+        if job is None:
+            return error(404, "no such alert")
+        path = Path(job["result_dir"] or "") / "alert.xml"
+        if job["state"] != "done" or not path.is_file():
+            return error(404, "no enriched CAP for this alert (not done, or not CAP input)")
+        return FileResponse(path, media_type="application/xml")
+
+    @app.get("/healthz", summary="Liveness and queue")
+    def healthz():
+        counts = store.counts()
+        alive = supervisor.alive() if supervisor is not None else None
+        pid = supervisor.proc.pid if supervisor is not None and supervisor.proc is not None else None
+        return {"ok": True, "worker_alive": alive, "worker_pid": pid,
+                "worker_restarts": supervisor.restarts if supervisor else 0, "jobs": counts}
+
+    @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
+    def metrics():
+        lines = ["# HELP cinealert_jobs Jobs by state.", "# TYPE cinealert_jobs gauge"]
+        counts = store.counts()
+        for state, n in counts.items():
+            if state != "alerts":
+                lines.append(f'cinealert_jobs{{state="{state}"}} {n}')
+        lines += ["# HELP cinealert_alerts_total Alerts recorded.", "# TYPE cinealert_alerts_total counter",
+                  f"cinealert_alerts_total {counts['alerts']}",
+                  "# HELP cinealert_http_requests_total HTTP requests by method and status.",
+                  "# TYPE cinealert_http_requests_total counter"]
+        for (method, code), n in sorted(requests.items()):
+            lines.append(f'cinealert_http_requests_total{{method="{method}",code="{code}"}} {n}')
+        lines += ["# HELP cinealert_worker_up 1 when the render worker runs.", "# TYPE cinealert_worker_up gauge",
+                  f"cinealert_worker_up {int(bool(supervisor and supervisor.alive()))}"]
+        if latency:
+            lat = sorted(latency)
+            lines += ["# HELP cinealert_submit_seconds Latency of POST /v1/alerts.",
+                      "# TYPE cinealert_submit_seconds summary"]
+            for q in (0.5, 0.9, 0.99):
+                lines.append(f'cinealert_submit_seconds{{quantile="{q}"}} {lat[min(len(lat) - 1, int(q * len(lat)))]:.6f}')
+            lines.append(f"cinealert_submit_seconds_count {len(lat)}")
+        return "\n".join(lines) + "\n"
+
+    @app.get("/", response_class=HTMLResponse, summary="The live gallery")
+    def gallery():
+        from cinealert.deliver.gallery import live_page
+        jobs = store.latest(24)
+        return live_page([(Path(j["result_dir"]), f"/v1/jobs/{j['id']}/media/") for j in jobs if j["result_dir"]])
+
+    @app.get("/fonts/{name}", include_in_schema=False)
+    def font(name: str):
+        from cinealert.deliver.fonts import font_candidates
+        for p in font_candidates():
+            if p.name == name:
+                return FileResponse(p, media_type="font/otf")
+        return Response(status_code=404)
+
+    return app
+
+
+def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) -> dict:
+    """Check one alert and commit its job (or its Cancel / Update) to the store; the answer's body.
+
+    Raises :class:`_Rejected` for an alert that cannot be taken and :class:`QueueFull` when the queue is
+    full. Shared by the HTTP API and ``cinealert watch``."""
+    from cinealert.alerts import read_bytes
+    from cinealert.disasters import require_visual
+    from cinealert.errors import InputError
+
+    kind, keyword = "cap", None
+    stripped = body.lstrip()
+    if stripped[:1] in (b"{", b"["):
+        try:
+            doc = json.loads(body)
+        except ValueError as err:
+            raise _Rejected(f"malformed JSON: {err}") from None
+        if isinstance(doc, dict) and "keyword" in doc:
+            keyword = str(doc["keyword"])[:2000]
+            if not keyword.strip():
+                raise _Rejected("the keyword is empty")
+            kind = "keyword"
+        else:
+            kind = "mois"
+    try:
+        if keyword is not None:
+            from cinealert.alerts import read_input
+            alert = read_input(keyword)
+        else:
+            alert = read_bytes(body)
+        if alert.makes_media:
+            require_visual(alert.event or alert.headline, alert.disaster)
+    except InputError as err:
+        raise _Rejected(str(err)) from None
+    if kind == "keyword":
+        key = "kw:" + (idem or hashlib.sha256(body).hexdigest())
+    elif kind == "mois":
+        key = f"mois:{alert.identifier}" if alert.identifier else "mois:" + hashlib.sha256(body).hexdigest()
+    else:
+        key = "cap:" + hashlib.sha256(f"{alert.sender}|{alert.identifier}|{alert.sent}".encode()).hexdigest()
+    summary = alert.summary()
+    refs = _references(alert)
+    if alert.msg_type == "Cancel":
+        jobs = store.jobs_of_references(refs)
+        store.end(jobs, "cancelled", f"cancelled by {alert.identifier}")
+        new = store.record_alert(alert_key=key, job_id=jobs[0], identifier=alert.identifier, sender=alert.sender,
+                                 sent=alert.sent or "", msg_type="Cancel", summary=summary) if jobs else True
+        return {"job_id": None, "action": "cancel", "cancelled": jobs, "new": new}
+    superseded = []
+    if alert.msg_type == "Update" and refs:
+        superseded = store.jobs_of_references(refs)
+    path = data / "inputs" / (hashlib.sha256(key.encode()).hexdigest()[:32] + {"cap": ".xml", "mois": ".json",
+                                                                              "keyword": ".txt"}[kind])
+    _write_durably(path, keyword.encode("utf-8") if keyword is not None else body)
+    window = int(_epoch(alert.sent) // COALESCE_WINDOW_S)
+    coalesce = (f"{alert.disaster}|{alert.level}|{alert.status}|{window}"
+                if alert.disaster and alert.msg_type == "Alert" and kind != "keyword" else None)
+    sub = store.submit(alert_key=key, kind=kind, input_path=str(path), priority=_priority(alert),
+                       coalesce_key=coalesce, identifier=alert.identifier, sender=alert.sender,
+                       sent=alert.sent or "", msg_type=alert.msg_type, summary=summary)
+    if superseded:
+        store.end([j for j in superseded if j != sub.job_id], "superseded", f"superseded by {alert.identifier}")
+    return {"job_id": sub.job_id, "state": sub.state, "new": sub.created, "duplicate": not sub.created and
+            not sub.coalesced, "coalesced": sub.coalesced, "superseded": superseded,
+            "links": {"job": f"/v1/jobs/{sub.job_id}"}}
+
+
+
+class _Rejected(Exception):
+    """An alert the service will not take (unreadable, hostile, or with no picture)."""
+
+
+def _references(alert) -> list[tuple[str, str]]:
+    """(sender, identifier) pairs of CAP ``<references>`` (``sender,identifier,sent`` each)."""
+    out = []
+    for ref in alert.references:
+        parts = [p.strip() for p in ref.split(",")]
+        if len(parts) >= 2:
+            out.append((parts[0], parts[1]))
+        elif parts and parts[0]:
+            out.append(("", parts[0]))
+    return out
+
+
+def _write_durably(path: Path, data: bytes) -> None:
+    part = path.with_name(path.name + ".part")
+    with open(part, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(part, path)
+    fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _version() -> str:
+    from cinealert import __version__
+    return __version__
