@@ -186,7 +186,13 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
               responses={200: {"description": "already known (same job)"}, 202: {"description": "accepted"},
                          400: {"description": "unreadable or unusable alert"}, 401: {"description": "no token"},
                          413: {"description": "too large"}, 429: {"description": "rate limit"},
-                         503: {"description": "queue full or no worker"}})
+                         503: {"description": "queue full or no worker"}},
+              openapi_extra={"requestBody": {"required": True, "content": {
+                  "application/xml": {"schema": {"type": "string"}, "example": "<alert xmlns=\"urn:oasis:names:tc:emergency:cap:1.2\">...</alert>"},
+                  "application/json": {"schema": {"oneOf": [
+                      {"type": "object", "properties": {"keyword": {"type": "string"}}, "required": ["keyword"]},
+                      {"type": "array", "items": {"type": "object"}}, {"type": "object"}]}},
+                  "text/plain": {"schema": {"type": "string"}}}}})
     async def submit(request: Request):
         token = authorised(request)
         if token is None:
@@ -356,6 +362,7 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
         superseded = store.jobs_of_references(refs)
     path = data / "inputs" / (hashlib.sha256(key.encode()).hexdigest()[:32] + {"cap": ".xml", "mois": ".json",
                                                                               "keyword": ".txt"}[kind])
+    path.parent.mkdir(parents=True, exist_ok=True)
     _write_durably(path, keyword.encode("utf-8") if keyword is not None else body)
     window = int(_epoch(alert.sent) // COALESCE_WINDOW_S)
     coalesce = (f"{alert.disaster}|{alert.level}|{alert.status}|{window}"
