@@ -364,3 +364,40 @@ def test_watch_a_folder_and_a_feed(tmp_path, capsys):
         assert capsys.readouterr().out.strip() == "" and hits[-1] == ("/feed", '"v1"')   # a 304
     finally:
         httpd.shutdown()
+
+
+def test_websub_subscriber_checks_the_signature(tmp_path):
+    import hashlib
+    import hmac
+    secret = tmp_path / "secret.txt"
+    secret.write_text("websub-secret-0123456789\n")
+    s = Server(tmp_path / "data", "--no-worker", "--websub-secret", str(secret)).start()
+    try:
+        ok = httpx.get(s.url + "/websub", params={"hub.mode": "subscribe", "hub.topic": "t", "hub.challenge": "abc123"})
+        assert ok.status_code == 200 and ok.text == "abc123"
+        body = b'<feed xmlns="http://www.w3.org/2005/Atom"><entry><content type="text/xml">' + cap("WS-1") + \
+            b"</content></entry></feed>"
+        body = body.replace(b'<?xml version="1.0" encoding="UTF-8"?>', b"").replace(b"<?xml version='1.0' encoding='UTF-8'?>", b"")
+        good = "sha256=" + hmac.new(b"websub-secret-0123456789", body, hashlib.sha256).hexdigest()
+        assert httpx.post(s.url + "/websub", content=body, headers={"X-Hub-Signature-256": "sha256=00"}).status_code == 403
+        r = httpx.post(s.url + "/websub", content=body, headers={"X-Hub-Signature-256": good})
+        assert r.status_code == 202 and r.json()["taken"][0]["new"]
+    finally:
+        s.stop()
+
+
+def test_store_priority_fencing_and_sweeper(tmp_path):
+    from cinealert.service.store import JobStore
+    st = JobStore(tmp_path / "jobs.db", lease_s=0.2)
+    low = st.submit(alert_key="a", kind="keyword", input_path="x", priority=2, coalesce_key=None).job_id
+    high = st.submit(alert_key="b", kind="keyword", input_path="x", priority=0, coalesce_key=None).job_id
+    job = st.claim("w1")
+    assert job["id"] == high and job["attempt"] == 1                     # Extreme / Immediate first
+    time.sleep(0.3)
+    assert st.sweep() == 1                                               # w1's lease ran out: back in the queue
+    again = st.claim("w2")
+    assert again["id"] == high and again["attempt"] == 2
+    assert not st.complete(high, 1, "w1", "/stale")                      # the old attempt is fenced out
+    assert not st.heartbeat(high, 1, "w1")
+    assert st.complete(high, 2, "w2", "/out") and st.job(high)["state"] == "done"
+    assert st.claim("w3")["id"] == low

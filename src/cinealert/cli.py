@@ -370,6 +370,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--burst", type=int, default=40, help="burst per token (default 40)")
     p.add_argument("--lease", type=float, default=30.0, help="worker lease in seconds (default 30)")
     p.add_argument("--no-worker", action="store_true", help="intake only (another process renders)")
+    p.add_argument("--websub-secret", metavar="FILE", help="enable the WebSub subscriber at /websub; the hub's "
+                                                          "HMAC secret is the file's first line")
 
     p = sub.add_parser("watch", help="follow a CAP feed (ATOM/RSS) or a folder into the service's job store",
                        description="Poll an ATOM/RSS CAP feed or a URL (ETag / If-Modified-Since, entry links "
@@ -475,6 +477,16 @@ def _print_result(result) -> None:
           f"holes {m['hole_ratio']:.4f}, flashes/s {m['max_flashes_per_s']:g}")
 
 
+def _secret(path: str) -> bytes:
+    try:
+        line = Path(path).read_text(encoding="utf-8").strip().splitlines()[0].strip()
+    except (OSError, IndexError):
+        raise InputError(f"cannot read a WebSub secret from {path!r}") from None
+    if len(line) < 16:
+        raise InputError("the WebSub secret must be at least 16 characters")
+    return line.encode()
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -491,7 +503,8 @@ def _serve(args: argparse.Namespace) -> None:
     probe = Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=tuple(formats))
     probe.check()
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
-                     rate=args.rate, burst=args.burst, start_worker=not args.no_worker)
+                     rate=args.rate, burst=args.burst, start_worker=not args.no_worker,
+                     websub_secret=_secret(args.websub_secret) if args.websub_secret else None)
     print(f"cinealert serve: http://{args.host}:{args.port}/ (OpenAPI /openapi.json), data in {args.data}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 

@@ -136,7 +136,7 @@ class WorkerSupervisor:
 
 def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None = None, max_queue: int = 1000,
                lease_s: float = 30.0, rate: float = 20.0, burst: int = 40, max_body: int = MAX_BODY,
-               start_worker: bool = True):
+               start_worker: bool = True, websub_secret: bytes | None = None):
     data = Path(data)
     (data / "inputs").mkdir(parents=True, exist_ok=True)
     store = JobStore(data / "jobs.db", max_queue=max_queue, lease_s=lease_s)
@@ -222,6 +222,41 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
             os.kill(os.getpid(), signal.SIGKILL)
         status = 202 if result.get("new") else 200
         return JSONResponse(result, status_code=status)
+
+    @app.get("/websub", summary="WebSub: confirm a subscription (echoes hub.challenge)", include_in_schema=websub_secret is not None)
+    def websub_verify(request: Request):
+        if websub_secret is None:
+            return error(404, "WebSub is not enabled (cinealert serve --websub-secret FILE)")
+        q = request.query_params
+        if q.get("hub.mode") not in ("subscribe", "unsubscribe") or not q.get("hub.challenge"):
+            return error(400, "expected hub.mode and hub.challenge")
+        return PlainTextResponse(q["hub.challenge"][:200])
+
+    @app.post("/websub", summary="WebSub: content pushed by the hub (X-Hub-Signature checked)",
+              include_in_schema=websub_secret is not None)
+    async def websub_push(request: Request):
+        if websub_secret is None:
+            return error(404, "WebSub is not enabled (cinealert serve --websub-secret FILE)")
+        body = await request.body()
+        if len(body) > max_body:
+            return error(413, f"the body is larger than {max_body} bytes")
+        sig = request.headers.get("x-hub-signature-256") or request.headers.get("x-hub-signature") or ""
+        algo, _, given = sig.partition("=")
+        digests = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
+        if algo not in digests or not hmac.compare_digest(hmac.new(websub_secret, body, digests[algo]).hexdigest(),
+                                                          given.strip().lower()):
+            return error(403, "missing or wrong X-Hub-Signature")
+        import re
+        docs = re.findall(rb"<(?:\w+:)?alert[\s>].*?</(?:\w+:)?alert>", body, re.S) or [body]
+        results = []
+        for doc in docs:
+            try:
+                results.append(intake(store, data, doc))
+            except _Rejected as err:
+                results.append({"rejected": str(err)})
+            except QueueFull as err:
+                return error(503, f"queue full: {err}", {"Retry-After": "10"})
+        return JSONResponse({"taken": results}, status_code=202)
 
     @app.get("/v1/jobs/{job_id}", summary="A job's state, report and media")
     def get_job(job_id: str):
