@@ -142,3 +142,25 @@ def test_renderer_rejects_mismatched_inputs(layered_scene):
         LayeredRenderer(image, depth, plan, cam, fps=12)
     with pytest.raises(TypeError):
         LayeredRenderer(image.astype(np.float64), depth, plan, cam, fps=12)
+
+
+@pytest.mark.parametrize("cycles", [2, 3])
+def test_flow_cycles_loop_and_keep_the_copies_closer(layered_scene, cycles):
+    image, depth, regions = layered_scene
+    h, w = depth.shape
+    plan = RuleMotion().plan(regions, depth, disaster=DISASTERS["tsunami"], frames=24, fps=12, seed=0)
+    cam = camera_path("static", frames=24, width=w, height=h)
+    one = LayeredRenderer(image, depth, plan, cam, fps=12)
+    many = LayeredRenderer(image, depth, plan, cam, fps=12, flow_cycles=cycles)
+    frames = list(many.frames())
+    assert many.period == 24 // cycles
+    # The wrap into the next loop is one more cycle boundary, no larger than the ones inside the loop.
+    inner = [frame_step(frames[k * many.period - 1], frames[k * many.period]) for k in range(1, cycles)]
+    assert frame_step(frames[-1], frames[0]) <= 1.1 * max(inner) + 1e-6
+    # Halfway through a flow cycle the two copies are `cycles` times closer: the frame departs less from the start.
+    far = frame_step(one.fluid_frame(0), one.fluid_frame(12))
+    near = frame_step(many.fluid_frame(0), many.fluid_frame(many.period // 2))
+    assert near < far
+    assert np.array_equal(frames[many.period], frames[0]) or frame_step(frames[many.period], frames[0]) < 1e-3
+    with pytest.raises(ValueError, match="divisor"):
+        LayeredRenderer(image, depth, plan, cam, fps=12, flow_cycles=5)

@@ -43,6 +43,12 @@ class Server:
                     "--formats", "mp4,poster", "--lease", "2", *extra]
         self.proc = None
 
+    def slow(self):
+        """Jobs that take a few seconds (long enough to be killed while running)."""
+        for flag, value in (("--size", "512x288"), ("--seconds", "4"), ("--fps", "24")):
+            self.cmd[self.cmd.index(flag) + 1] = value
+        return self
+
     def start(self, env=None):
         full = dict(os.environ, HF_HUB_OFFLINE="1", **(env or self.env or {}))
         self.proc = subprocess.Popen(self.cmd, env=full, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -152,11 +158,7 @@ def test_queue_full_is_503(tmp_path):
 
 # -- crashes -------------------------------------------------------------------------------------------
 def test_worker_killed_mid_job_finishes_once(tmp_path):
-    s = Server(tmp_path / "data")
-    s.cmd[s.cmd.index("--size") + 1] = "512x288"
-    s.cmd[s.cmd.index("--seconds") + 1] = "4"
-    s.cmd[s.cmd.index("--fps") + 1] = "24"
-    s.start()
+    s = Server(tmp_path / "data").slow().start()
     try:
         job_id = s.post(CAP.read_bytes()).json()["job_id"]
         s.wait(job_id, states=("running",))
@@ -195,10 +197,7 @@ def test_api_killed_between_commit_and_reply_retry_gets_the_same_job(tmp_path):
 
 
 def test_restart_leaves_nothing_stuck_running(tmp_path):
-    s = Server(tmp_path / "data")
-    s.cmd[s.cmd.index("--seconds") + 1] = "4"
-    s.cmd[s.cmd.index("--size") + 1] = "512x288"
-    s.start()
+    s = Server(tmp_path / "data").slow().start()
     job_id = s.post(CAP.read_bytes()).json()["job_id"]
     s.wait(job_id, states=("running",))
     s.stop(signal.SIGKILL)                                                   # the whole service dies mid-job

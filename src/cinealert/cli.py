@@ -131,6 +131,9 @@ def _render_options(p: argparse.ArgumentParser) -> None:
                    help="camera motion as a multiple of the safe default (0-4, default 1)")
     g.add_argument("--motion-speed", type=float, default=1.0, metavar="S",
                    help="fluid speed multiplier (0 freezes, default 1)")
+    g.add_argument("--flow-cycles", type=int, default=1, metavar="K",
+                   help="run the fluid's symmetric loop K times per loop (a divisor of the frame count): the two "
+                        "blended copies lie K times closer, so fast fire or debris ghosts less (default 1)")
     g.add_argument("--formats", default=None,
                    help="media to write, comma-separated from mp4,webm,gif,webp,poster,card "
                         "(default mp4,gif,webp,poster,card; card = card.mp4 + card.png)")
@@ -452,7 +455,7 @@ def _options(args: argparse.Namespace):
                    llm=getattr(args, "llm", None), adapter=getattr(args, "adapter", None),
                    fallback=getattr(args, "fallback", None), device=getattr(args, "device", None),
                    llm_model=getattr(args, "llm_model", None), renderer=args.renderer,
-                   motion_model=args.motion_model, motion_from=args.motion_from,
+                   motion_model=args.motion_model, motion_from=args.motion_from, flow_cycles=args.flow_cycles,
                    formats=formats, preset=args.preset, max_bytes=max_bytes, card_language=card_language,
                    progress=not args.quiet)
 

@@ -75,6 +75,7 @@ class Options:
     fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
     device: str | None = None        # torch device for model backends and the torch renderer
     renderer: str = "layered"        # a render backend: layered (OpenCV) or torch
+    flow_cycles: int = 1             # flow loops per camera loop (more: less ghosting, more frequent blends)
     formats: tuple[str, ...] = DEFAULT_FORMATS
     preset: str | None = None        # a key of PRESETS (already applied to size, fps and formats)
     max_bytes: int | None = None     # byte budget of GIF and WebP
@@ -82,6 +83,7 @@ class Options:
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
+    on_progress: object = field(default=None, repr=False)   # called with the share of frames rendered (0..1)
 
     @property
     def frames(self) -> int:
@@ -112,6 +114,8 @@ class Options:
             raise InputError(f"--max-bytes must be between 10000 and 100000000, got {self.max_bytes}.")
         if self.renderer not in registry.names("render"):
             raise InputError(f"Unsupported renderer {self.renderer!r}. Available: {', '.join(registry.names('render'))}.")
+        if not isinstance(self.flow_cycles, int) or self.flow_cycles < 1 or self.frames % self.flow_cycles:
+            raise InputError(f"--flow-cycles must divide the loop's {self.frames} frames, got {self.flow_cycles}.")
         if not 0 <= self.motion_speed <= 5:
             raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
         root = models.models_root(self.models)
@@ -336,7 +340,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                            seed=opts.seed, speed=opts.motion_speed * damping, image=image)
         if not attempts:
             clock.lap("motion")
-        renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter, **extra)
+        renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter,
+                              flow_cycles=opts.flow_cycles, **extra)
         if not attempts:
             clock.lap("layers")
         smalls: list[np.ndarray] = []
@@ -358,6 +363,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                 writer.write(frame)
                 smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
                 progress.update(1)
+                if opts.on_progress is not None and t % 6 == 5:
+                    opts.on_progress((t + 1) / opts.frames)
             progress.close()
             # The loop plays again and again: the wrap into the next repeat counts as well.
             safety = flash_report(smalls + smalls[: int(round(opts.fps))], opts.fps)
@@ -464,7 +471,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "scene": {"regions": {Region(v).name.lower(): round(float((regions == v).mean()), 4)
                               for v in np.unique(regions)},
                   "layers": renderer.stats.layers, "image": result.info},
-        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects],
+        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": opts.flow_cycles,
                                "shake": plan.shake is not None},
         "status_mark": label,
         "cap_output": cap_out,

@@ -65,7 +65,7 @@ class LayeredRenderer:
         return True, "built in"
 
     def __init__(self, image: np.ndarray, depth: np.ndarray, plan: MotionPlan, camera: CameraPath, *,
-                 fps: float, inpainter=None, max_layers: int = 4) -> None:
+                 fps: float, inpainter=None, max_layers: int = 4, flow_cycles: int = 1) -> None:
         check_image(image)
         h, w = image.shape[:2]
         check_depth(depth, (h, w))
@@ -73,6 +73,12 @@ class LayeredRenderer:
             raise ValueError(f"motion flow must have shape {(h, w, 2)}, got {plan.flow.shape}.")
         self.h, self.w = h, w
         self.n = len(camera.tx)
+        if not isinstance(flow_cycles, int) or flow_cycles < 1 or self.n % flow_cycles:
+            raise ValueError(f"flow_cycles must be a positive whole divisor of the loop's {self.n} frames, "
+                             f"got {flow_cycles!r}.")
+        # The symmetric flow loop runs `flow_cycles` times per camera loop: each copy travels 1/cycles as far,
+        # so the two blended copies lie closer together (less ghosting), at the price of more frequent blends.
+        self.period = self.n // flow_cycles
         self.camera = camera
         self.plan = plan
         self.image_u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
@@ -134,7 +140,7 @@ class LayeredRenderer:
         self.integrator = EulerIntegrator(self.plan.flow, scale=2) if has_flow else None
         if self.integrator is not None:
             # The forward-pulled side is needed in reverse order: keep it (coarse, float16).
-            self._ahead = [d.astype(np.float16) for d in self.integrator.iter_small(self.n, sign=+1.0)]
+            self._ahead = [d.astype(np.float16) for d in self.integrator.iter_small(self.period, sign=+1.0)]
         self.osc = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles)
                     for o in self.plan.oscillations if not o.outline]
         self.sway = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles) for o in swing] if objects else []
@@ -225,9 +231,11 @@ class LayeredRenderer:
     # -- per frame -------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
         """Yield the N frames of the loop, ``(H, W, 3)`` uint8 RGB."""
-        behind = (self.integrator.iter_small(self.n, sign=-1.0)
-                  if self.has_fluid and self.integrator is not None else None)
+        flowing = self.has_fluid and self.integrator is not None
+        behind = None
         for t in range(self.n):
+            if flowing and t % self.period == 0:
+                behind = self.integrator.iter_small(self.period, sign=-1.0)     # each flow cycle starts afresh
             back = next(behind) if behind is not None else None
             if self.has_fluid:
                 self._animate_fluid(t, back)
@@ -250,13 +258,14 @@ class LayeredRenderer:
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         else:
+            tp = t % self.period                      # the frame within its flow cycle
             if back is None:
-                back = self._behind_at(t)
+                back = self._behind_at(tp)
             m_back = cv2.add(base, self.integrator.upsample(back, box=self.box))
-            m_ahead = cv2.add(base, self.integrator.upsample(self._ahead[self.n - t], box=self.box))
+            m_ahead = cv2.add(base, self.integrator.upsample(self._ahead[self.period - tp], box=self.box))
             a = cv2.remap(self.fluid_src, m_back, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            wt = t / self.n
+            wt = tp / self.period
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
         tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
         if self.sway and objects:

@@ -73,7 +73,7 @@ class TorchRenderer(LayeredRenderer):
         if self.integrator is not None:
             # Both sides of the symmetric loop, coarse, for every t: (N + 1, 2, sh, sw), kept in float16.
             ahead = np.stack(self._ahead).astype(np.float32)
-            behind = np.stack(list(self.integrator.iter_small(self.n, sign=-1.0))).astype(np.float32)
+            behind = np.stack(list(self.integrator.iter_small(self.period, sign=-1.0))).astype(np.float32)
             h, w = self.integrator.shape
             sh, sw = self.integrator.small_shape
             scale = np.array([w / sw, h / sh], np.float32)
@@ -113,11 +113,12 @@ class TorchRenderer(LayeredRenderer):
         if self.integrator is None:
             anim = self._sample(self.t_src, base[..., 0], base[..., 1], "reflection")
         else:
-            back = base + self._upsampled(self.t_behind[t])
-            ahead = base + self._upsampled(self.t_ahead[self.n - t])
+            tp = t % self.period
+            back = base + self._upsampled(self.t_behind[tp])
+            ahead = base + self._upsampled(self.t_ahead[self.period - tp])
             a = self._sample(self.t_src, back[..., 0], back[..., 1], "reflection")
             b = self._sample(self.t_src, ahead[..., 0], ahead[..., 1], "reflection")
-            wt = t / self.n
+            wt = tp / self.period
             anim = a * (1.0 - wt) + b * wt
         return self.t_still + (anim - self.t_still) * self.t_mask
 

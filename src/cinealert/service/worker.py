@@ -52,7 +52,9 @@ def run_job(store: JobStore, job: dict, *, owner: str, data: Path, settings: dic
     try:
         source = job["input_path"]
         value = Path(source).read_text(encoding="utf-8").strip() if job["kind"] == "keyword" else source
-        make(value, attempt_dir, job_options(settings))
+        opts = job_options(settings)
+        opts.on_progress = lambda share: store.heartbeat(job["id"], job["attempt"], owner, progress=round(0.95 * share, 3))
+        make(value, attempt_dir, opts)
     except InputError as err:
         stop.set()
         store.fail(job["id"], job["attempt"], owner, str(err), retry=False)
