@@ -263,7 +263,7 @@ _SPECS: list[_Spec] = [
              "ja": ("干ばつ", "渇水", "水不足"),
          },
          segmenter_keywords=("cracked earth", "dry ground", "heat haze"),
-         regions=(H, C), effects=("heat_haze",),
+         regions=(H, C), effects=("heat_haze", "dust_haze"),
          motion="heat shimmering above cracked earth, dust drifting"),
     _Spec(key="wildfire", scene="wildfire", cap_category="Fire",
          names={"en": "Wildfire", "ko": "산불", "fr": "Feu de forêt", "es": "Incendio forestal",

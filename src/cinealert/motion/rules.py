@@ -180,7 +180,9 @@ class RuleMotion:
         if name == "embers":
             return {"kind": "embers", "density": 0.6, "speed": speed, "seed": int(rng.integers(1 << 30))}
         if name == "dust_haze":
-            return {"kind": "dust_haze", "density": 0.8, "speed": speed, "seed": int(rng.integers(1 << 30))}
+            # A yellow-dust day is thick with it; over a drought a little dust drifts across the dry ground.
+            density = 0.8 if disaster.key == "yellow_dust" else 0.35
+            return {"kind": "dust_haze", "density": density, "speed": speed, "seed": int(rng.integers(1 << 30))}
         return None  # wind tilts the rain; shake and heat haze are handled elsewhere
 
     @staticmethod
