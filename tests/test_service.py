@@ -400,3 +400,17 @@ def test_store_priority_fencing_and_sweeper(tmp_path):
     assert not st.heartbeat(high, 1, "w1")
     assert st.complete(high, 2, "w2", "/out") and st.job(high)["state"] == "done"
     assert st.claim("w3")["id"] == low
+
+
+def test_watch_posts_to_a_running_service(server, tmp_path, capsys):
+    from cinealert.cli import main
+    inbox = tmp_path / "inbox2"
+    inbox.mkdir()
+    (inbox / "a.xml").write_bytes(cap("P-1", sent="2026-07-20T10:00:00+09:00"))
+    tokens = tmp_path / "tok.txt"
+    tokens.write_text(TOKEN + "\n")
+    assert main(["watch", str(inbox), "--data", str(tmp_path / "state"), "--once", "--server", server.url,
+                 "--token-file", str(tokens)]) == 0
+    got = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
+    assert len(got) == 1 and got[0]["new"] and got[0]["job_id"]
+    assert server.wait(got[0]["job_id"])["state"] == "done"

@@ -384,6 +384,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", required=True, metavar="DIR", help="the service's data folder")
     p.add_argument("--interval", type=float, default=30.0, help="seconds between polls (default 30)")
     p.add_argument("--once", action="store_true", help="poll once and exit")
+    p.add_argument("--server", metavar="URL", help="POST the alerts to a running service instead of writing its "
+                                                   "store (DATA then only keeps the watch state)")
+    p.add_argument("--token-file", metavar="FILE", help="with --server: the bearer token (first line)")
 
     p = sub.add_parser("gallery", help="a static HTML page showing many results side by side",
                        description="Write OUT/index.html: every result folder (with a report.json from "
@@ -728,7 +731,13 @@ def _run(args: argparse.Namespace) -> int:
         _serve(args)
     elif args.command == "watch":
         from cinealert.service.watch import watch
-        watch(args.source, args.data, interval=args.interval, once=args.once)
+        token = None
+        if args.server:
+            if not args.token_file:
+                raise InputError("watch --server needs --token-file (the service's bearer token)")
+            from cinealert.service.app import read_tokens
+            token = read_tokens(args.token_file)[0].decode()
+        watch(args.source, args.data, interval=args.interval, once=args.once, server=args.server, token=token)
     elif args.command == "gallery":
         from cinealert.deliver.gallery import build_gallery
         path = build_gallery(args.dirs, args.out, title=args.title, embed_font=not args.no_font)

@@ -27,10 +27,16 @@ _LINK = re.compile(rb"<link[^>]*?href=[\"']([^\"']+)[\"'][^>]*>|<link>\s*([^<\s]
 
 
 class Watcher:
-    def __init__(self, source: str, data: str | Path, *, timeout: float = 20.0) -> None:
+    """Polls ``source``; alerts go into the store under ``data``, or, with ``server``, are POSTed to a
+    running service (``token`` for its bearer authentication). ``data`` always keeps the watch state."""
+
+    def __init__(self, source: str, data: str | Path, *, timeout: float = 20.0, server: str | None = None,
+                 token: str | None = None) -> None:
         self.source = source
         self.data = Path(data)
-        self.store = JobStore(self.data / "jobs.db")
+        self.data.mkdir(parents=True, exist_ok=True)
+        self.server, self.token = (server.rstrip("/") if server else None), token
+        self.store = JobStore(self.data / "jobs.db") if server is None else None
         self.state_path = self.data / "watch.json"
         try:
             self.state = json.loads(self.state_path.read_text())
@@ -44,6 +50,8 @@ class Watcher:
         part.replace(self.state_path)
 
     def _take(self, body: bytes, origin: str) -> dict:
+        if self.server is not None:
+            return self._post(body, origin)
         try:
             r = intake(self.store, self.data, body)
             return {"origin": origin, "job_id": r.get("job_id"), "new": r.get("new"), "action": r.get("action", "alert")}
@@ -51,6 +59,23 @@ class Watcher:
             return {"origin": origin, "rejected": str(err)}
         except QueueFull as err:
             return {"origin": origin, "deferred": str(err)}
+
+    def _post(self, body: bytes, origin: str) -> dict:
+        req = urllib.request.Request(self.server + "/v1/alerts", data=body, method="POST",
+                                     headers={"Authorization": f"Bearer {self.token}",
+                                              "Content-Type": "application/octet-stream"})
+        try:
+            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
+                r = json.loads(resp.read() or b"{}")
+                return {"origin": origin, "job_id": r.get("job_id"), "new": r.get("new"),
+                        "action": r.get("action", "alert")}
+        except urllib.error.HTTPError as err:
+            message = err.read()[:300].decode("utf-8", "replace")
+            if err.code in (429, 503):
+                return {"origin": origin, "deferred": f"{err.code}: {message}"}
+            return {"origin": origin, "rejected": f"{err.code}: {message}"}
+        except OSError as err:
+            return {"origin": origin, "deferred": f"server unreachable: {err}"}
 
     def poll(self) -> list[dict]:
         """One pass; returns what was taken in (or rejected) this time."""
@@ -129,8 +154,9 @@ class Watcher:
         return out
 
 
-def watch(source: str, data: str | Path, *, interval: float = 30.0, once: bool = False, echo=print) -> None:
-    w = Watcher(source, data)
+def watch(source: str, data: str | Path, *, interval: float = 30.0, once: bool = False, echo=print,
+          server: str | None = None, token: str | None = None) -> None:
+    w = Watcher(source, data, server=server, token=token)
     while True:
         for r in w.poll():
             echo(json.dumps(r, ensure_ascii=False))
