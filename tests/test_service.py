@@ -414,3 +414,20 @@ def test_watch_posts_to_a_running_service(server, tmp_path, capsys):
     got = [json.loads(l) for l in capsys.readouterr().out.splitlines()]
     assert len(got) == 1 and got[0]["new"] and got[0]["job_id"]
     assert server.wait(got[0]["job_id"])["state"] == "done"
+
+
+def test_a_wrapper_of_several_alerts_is_taken_in_alert_by_alert(tmp_path):
+    s = Server(tmp_path / "data", "--no-worker").start()
+    try:
+        def bare(identifier, **kw):
+            return cap(identifier, **kw).split(b"?>", 1)[1]            # without the XML declaration
+        body = (b'<?xml version="1.0" encoding="UTF-8"?><alerts>' + bare("M-1") +
+                bare("M-2", event="대설경보", sent="2026-07-15T20:00:00+09:00") + b"</alerts>")
+        r = s.post(body)
+        assert r.status_code == 202, r.text
+        got = r.json()["alerts"]
+        assert len(got) == 2 and all(a["new"] for a in got) and got[0]["job_id"] != got[1]["job_id"]
+        again = s.post(body).json()["alerts"]
+        assert [a["job_id"] for a in again] == [a["job_id"] for a in got] and not any(a["new"] for a in again)
+    finally:
+        s.stop()

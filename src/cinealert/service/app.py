@@ -368,6 +368,25 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
             kind = "keyword"
         else:
             kind = "mois"
+    if kind == "cap":
+        from cinealert.alerts import read_all_bytes
+        try:
+            several = read_all_bytes(body)
+        except InputError as err:
+            raise _Rejected(str(err)) from None
+        if len(several) > 1:
+            # A wrapper, feed or envelope of several alerts: each is taken in on its own.
+            results = []
+            for a in several:
+                if a.raw is None:
+                    results.append({"rejected": "a feed entry without CAP content (cinealert watch follows its link)"})
+                    continue
+                try:
+                    results.append(intake(store, data, a.raw))
+                except _Rejected as err:
+                    results.append({"rejected": str(err)})
+            jobs = [r.get("job_id") for r in results if r.get("job_id")]
+            return {"job_id": jobs[0] if jobs else None, "alerts": results, "new": any(r.get("new") for r in results)}
     try:
         if keyword is not None:
             from cinealert.alerts import read_input
