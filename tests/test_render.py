@@ -164,3 +164,30 @@ def test_flow_cycles_loop_and_keep_the_copies_closer(layered_scene, cycles):
     assert np.array_equal(frames[many.period], frames[0]) or frame_step(frames[many.period], frames[0]) < 1e-3
     with pytest.raises(ValueError, match="divisor"):
         LayeredRenderer(image, depth, plan, cam, fps=12, flow_cycles=5)
+
+
+def test_flood_water_rises_and_falls_once_per_loop(layered_scene):
+    image, depth, regions = layered_scene
+    h, w = depth.shape
+    plan = RuleMotion().plan(regions, depth, disaster=DISASTERS["flood"], frames=24, fps=12, seed=0)
+    assert plan.swell is not None and plan.swell.max() > 0.5 and plan.info["swell_px"] > 0
+    assert RuleMotion().plan(regions, depth, disaster=DISASTERS["wildfire"], frames=24, fps=12).swell is None
+    cam = camera_path("static", frames=24, width=w, height=h)
+    r = LayeredRenderer(image, depth, plan, cam, fps=12)
+    start, top = r.fluid_frame(0), r.fluid_frame(12)
+    band = slice(58, 62)                                       # just above the water's resting edge (row 62)
+    assert frame_step(start[band], top[band]) > 2 * frame_step(start[:20], top[:20])   # the sky stays, water rises
+    assert frame_step(r.fluid_frame(23), start) < frame_step(top, start)               # and it falls back
+
+
+def test_torch_renderer_matches_with_rising_water(layered_scene):
+    from cinealert.render.torch_renderer import TorchRenderer
+    image, depth, regions = layered_scene
+    h, w = depth.shape
+    plan = RuleMotion().plan(regions, depth, disaster=DISASTERS["flood"], frames=12, fps=12, seed=1)
+    cam = camera_path("circle", frames=12, width=w, height=h)
+    a = LayeredRenderer(image, depth, plan, cam, fps=12)
+    b = TorchRenderer(image, depth, plan, cam, fps=12, device="cpu")
+    a.effects, b.effects = [], []
+    diff = np.abs(np.stack(list(a.frames())).astype(int) - np.stack(list(b.frames())).astype(int))
+    assert diff.mean() < 0.5 and np.percentile(diff, 99.9) <= 4

@@ -387,6 +387,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     moving = plan.mask > 0.5
     if plan.outline is not None:          # a swaying crown sweeps a few pixels around itself
         moving |= cv2.dilate((plan.outline > 0.5).astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
+    if plan.swell is not None:            # rising water covers a band above its resting edge
+        moving |= plan.swell > 0.05
     still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
     metrics = {
         "loop_seam": round(loop_seam(smalls), 4),

@@ -32,6 +32,9 @@ class MotionPlan:
         oscillations: looping displacements (ripples, sway, shimmer) added on top of the flow.
         effects: whole-frame effects with their settings, e.g. ``{"kind": "rain", ...}``.
         shake: ``(N, 2)`` float32 whole-frame offsets in pixels per frame, or None.
+        swell: ``(H, W)`` float32 upward shift in pixels at the height of the swell (rising water): the
+            water's texture and its edge rise by ``swell · (1 − cos 2πt/N) / 2`` and fall back once per loop;
+            None when nothing rises.
         backend: name of the backend that made it.
         info: details for the report (speeds per class, ...).
     """
@@ -42,5 +45,6 @@ class MotionPlan:
     effects: list[dict] = field(default_factory=list)
     shake: np.ndarray | None = None
     outline: np.ndarray | None = None
+    swell: np.ndarray | None = None
     backend: str = ""
     info: dict = field(default_factory=dict)

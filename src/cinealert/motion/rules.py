@@ -36,6 +36,9 @@ _OSCILLATE = {
     Region.SMOKE: ((0.0020, 0.7, 0.050),),
 }
 _SHAKE_HZ = (2.3, 3.7, 5.3)
+#: Disasters whose water visibly rises (and, to loop, falls back) once per loop, and by how much (share of height).
+RISING_WATER = ("flood", "heavy_rain", "storm_surge")
+RISE_SHARE = 0.008
 
 
 class RuleMotion:
@@ -110,9 +113,12 @@ class RuleMotion:
         effects = [e for e in effects if e is not None]
         shake = self._shake(frames, seconds, w, rng, speed) if "shake" in disaster.effects else None
         outline = cv2.GaussianBlur(swaying.astype(np.float32), (0, 0), 0.8) if swaying.any() else None
+        swell = self._swell(regions == Region.WATER, disaster, speed) if Region.WATER in present else None
+        if swell is not None:
+            info["swell_px"] = round(float(swell.max()), 2)
         return MotionPlan(flow=flow.astype(np.float32), mask=mask.astype(np.float32),
                           oscillations=oscillations, effects=effects, shake=shake, outline=outline,
-                          backend=self.name, info=info)
+                          swell=swell, backend=self.name, info=info)
 
     # -- pieces ----------------------------------------------------------------------------
     @staticmethod
@@ -184,6 +190,23 @@ class RuleMotion:
             density = 0.8 if disaster.key == "yellow_dust" else 0.35
             return {"kind": "dust_haze", "density": density, "speed": speed, "seed": int(rng.integers(1 << 30))}
         return None  # wind tilts the rain; shake and heat haze are handled elsewhere
+
+    @staticmethod
+    def _swell(water: np.ndarray, disaster: DisasterType, speed: float) -> np.ndarray | None:
+        """Flood water rises and falls once per loop: an upward shift of the water, largest at its edge.
+
+        Only for disasters whose water is rising (floods, heavy rain, storm surge); ``speed`` scales it.
+        """
+        if disaster.key not in RISING_WATER or speed <= 0 or not water.any():
+            return None
+        h, w = water.shape
+        amp = RISE_SHARE * h * min(speed, 2.0)
+        # Full shift over the water, tapering to nothing a few swell-heights above its edge.
+        reach = int(np.ceil(amp)) + 3
+        above = cv2.dilate(water.astype(np.uint8), np.ones((2 * reach + 1, 1), np.uint8))
+        weight = cv2.GaussianBlur(np.maximum(water.astype(np.float32), above.astype(np.float32) * 0.999),
+                                  (0, 0), 1.0)
+        return (weight * amp).astype(np.float32)
 
     @staticmethod
     def _shake(frames: int, seconds: float, width: int, rng: np.random.Generator, speed: float) -> np.ndarray:

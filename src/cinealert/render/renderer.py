@@ -108,9 +108,12 @@ class LayeredRenderer:
         reach = int(np.ceil(max((float(np.abs(o.p).max() + np.abs(o.q).max()) for o in swing), default=0))) + 3
         hidden = (cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
                   if objects else np.zeros_like(fluid))
-        moving = fluid | hidden
+        swell = self.plan.swell
+        rising = swell is not None and bool((swell > 0.05).any())
+        moving = fluid | hidden | (swell > 0.05 if rising else False)
         self.has_fluid = bool(moving.any())
         self.sway, self.objects = [], {}
+        self.swell_box = None
         if not self.has_fluid:
             return
         ys, xs = np.nonzero(cv2.dilate(moving.astype(np.uint8), np.ones((5, 5), np.uint8)))
@@ -133,6 +136,10 @@ class LayeredRenderer:
         src = push_pull_fill(image, core) if core.any() and not core.all() else image
         self.fluid_src = np.clip(src * 255.0 + 0.5, 0, 255).astype(np.uint8)
         self.mask_box = mask[y0:y1, x0:x1].astype(np.float32)
+        if rising:
+            # Rising water: the texture and the water's edge shift up together (see _fluid_box).
+            self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
+            self.mask_full = np.ascontiguousarray(mask, dtype=np.float32)
         self.inv_mask_box = (1.0 - self.mask_box).astype(np.float32)
         gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
         self.grid_box = np.stack([gx, gy], -1)
@@ -255,6 +262,11 @@ class LayeredRenderer:
     def _fluid_box(self, t: int, back, *, objects: bool = True) -> np.ndarray:
         """The animated box at frame ``t``; ``objects=False`` leaves the swaying objects out."""
         base = self._displaced(self.osc, t)
+        rise = None
+        if self.swell_box is not None:
+            rise = self.swell_box * np.float32((1 - math.cos(2 * math.pi * t / self.n)) / 2)
+            base = base.copy()
+            base[..., 1] += rise                      # each pixel shows the water from below it
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         else:
@@ -267,7 +279,12 @@ class LayeredRenderer:
             b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             wt = tp / self.period
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-        tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
+        if rise is not None:
+            gx, gy = self.grid_box[..., 0], self.grid_box[..., 1] + rise
+            mask = cv2.remap(self.mask_full, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            tex = cv2.blendLinear(self.still_box, anim, 1.0 - mask, mask)
+        else:
+            tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
         if self.sway and objects:
             tex = cv2.blendLinear(tex, *self._swayed(t, self.obj_alpha))
         return tex

@@ -66,6 +66,8 @@ class TorchRenderer(LayeredRenderer):
         self.t_src = img(self.fluid_src)
         self.t_still = img(self.still_box)
         self.t_mask = img(self.mask_box)
+        self.t_swell = torch.from_numpy(self.swell_box).to(dev) if self.swell_box is not None else None
+        self.t_mask_full = img(self.mask_full) if self.swell_box is not None else None
         self.t_grid = torch.from_numpy(self.grid_box).to(dev)                       # (h, w, 2) absolute px
         self.t_osc = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.osc]
         self.t_sway = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.sway]
@@ -110,6 +112,11 @@ class TorchRenderer(LayeredRenderer):
 
     def _fluid_tex(self, t: int):
         base = self._displaced_t(self.t_osc, t)
+        rise = None
+        if self.t_swell is not None:
+            rise = self.t_swell * float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
+            base = base.clone()
+            base[..., 1] += rise
         if self.integrator is None:
             anim = self._sample(self.t_src, base[..., 0], base[..., 1], "reflection")
         else:
@@ -120,7 +127,10 @@ class TorchRenderer(LayeredRenderer):
             b = self._sample(self.t_src, ahead[..., 0], ahead[..., 1], "reflection")
             wt = tp / self.period
             anim = a * (1.0 - wt) + b * wt
-        return self.t_still + (anim - self.t_still) * self.t_mask
+        mask = self.t_mask
+        if rise is not None:
+            mask = self._sample(self.t_mask_full, self.t_grid[..., 0], self.t_grid[..., 1] + rise, "border")
+        return self.t_still + (anim - self.t_still) * mask
 
     def _swayed_t(self, t: int, alpha):
         m = self._displaced_t(self.t_sway, t)
