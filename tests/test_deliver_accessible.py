@@ -281,3 +281,18 @@ def test_gallery_plays_in_headless_chromium(tmp_path, capsys):
     assert img is not None and img.shape[:2] == (900, 1280) and img.std() > 10
     if os.environ.get("CINEALERT_SCREENSHOT"):
         shutil.copy(shot, os.environ["CINEALERT_SCREENSHOT"])
+
+
+@pytest.mark.parametrize("sample, lang, needle", [
+    ("wmocapvalidator_dz_heatwave_fr.xml", "fr", "Aucune personne n'apparaît."),
+    ("wmocapvalidator_cn_thunder_en_zh.xml", "zh", "画面中没有人物。"),
+])
+def test_description_in_the_alerts_own_language(tmp_path, capsys, sample, lang, needle):
+    args = ["make", CAP_DIR / sample, "-o", tmp_path, "--formats", "poster", *TINY]
+    if lang == "zh":
+        args += ["--lang", "zh"]
+    code, _, err = run(args, capsys)
+    assert code == 0, err
+    r = json.loads((tmp_path / "report.json").read_text())
+    assert r["description"]["language"] == lang and needle in r["description"]["text"]
+    assert not any("no description template" in w for w in r["warnings"])
