@@ -43,22 +43,32 @@ _LEVEL_WORDS = {
 #: A short standard action per disaster family when the alert carries no instruction.
 _ACTIONS = {
     "water": {"en": "Move to higher ground. Keep away from rivers and low roads.",
-              "ko": "높은 곳으로 대피하고 하천과 저지대에 가까이 가지 마세요."},
-    "coast": {"en": "Move inland to higher ground now.", "ko": "해안에서 벗어나 높은 곳으로 즉시 대피하세요."},
+              "ko": "높은 곳으로 대피하고 하천과 저지대에 가까이 가지 마세요.",
+              "fr": "Gagnez les hauteurs. Éloignez-vous des rivières et des routes basses.", "es": "Diríjase a zonas altas. Aléjese de ríos y calles bajas.", "zh": "请转移到高处，远离河道和低洼路段。"},
+    "coast": {"en": "Move inland to higher ground now.", "ko": "해안에서 벗어나 높은 곳으로 즉시 대피하세요.",
+              "fr": "Quittez la côte et gagnez les hauteurs maintenant.", "es": "Aléjese de la costa hacia zonas altas ahora.", "zh": "请立即离开海岸，转移到高处。"},
     "fire": {"en": "Leave early. Follow evacuation routes away from the fire.",
-             "ko": "서둘러 대피하고 불길 반대 방향의 대피로를 이용하세요."},
-    "snow": {"en": "Stay indoors. Avoid travel on icy roads.", "ko": "외출을 자제하고 빙판길 운전을 피하세요."},
+             "ko": "서둘러 대피하고 불길 반대 방향의 대피로를 이용하세요.",
+              "fr": "Partez tôt. Suivez les routes d'évacuation loin du feu.", "es": "Salga pronto. Siga las rutas de evacuación lejos del fuego.", "zh": "请尽早撤离，沿远离火场的疏散路线行进。"},
+    "snow": {"en": "Stay indoors. Avoid travel on icy roads.", "ko": "외출을 자제하고 빙판길 운전을 피하세요.",
+              "fr": "Restez à l'intérieur. Évitez de circuler sur les routes verglacées.", "es": "Quédese en casa. Evite circular por carreteras heladas.", "zh": "请留在室内，避免在结冰路面行车。"},
     "wind": {"en": "Stay indoors, away from windows. Secure loose objects.",
-             "ko": "실내에 머물며 창문에서 떨어지고 날아갈 물건을 고정하세요."},
+             "ko": "실내에 머물며 창문에서 떨어지고 날아갈 물건을 고정하세요.",
+              "fr": "Restez à l'intérieur, loin des fenêtres. Fixez les objets légers.", "es": "Quédese en casa, lejos de las ventanas. Asegure los objetos sueltos.", "zh": "请留在室内，远离窗户，固定易被吹动的物品。"},
     "quake": {"en": "Drop, cover and hold on. Then move to an open space.",
-              "ko": "탁자 아래로 몸을 피한 뒤 흔들림이 멈추면 넓은 곳으로 대피하세요."},
+              "ko": "탁자 아래로 몸을 피한 뒤 흔들림이 멈추면 넓은 곳으로 대피하세요.",
+              "fr": "Baissez-vous, abritez-vous, tenez bon. Puis gagnez un espace dégagé.", "es": "Agáchese, cúbrase y sujétese. Después vaya a un lugar abierto.", "zh": "请趴下、掩护、抓牢，震后转移到空旷处。"},
     "slide": {"en": "Leave slopes and valleys. Move away from the debris path.",
-              "ko": "경사지와 계곡에서 벗어나 안전한 곳으로 대피하세요."},
+              "ko": "경사지와 계곡에서 벗어나 안전한 곳으로 대피하세요.",
+              "fr": "Quittez les pentes et les vallées. Éloignez-vous de la coulée.", "es": "Abandone laderas y valles. Aléjese del paso del deslizamiento.", "zh": "请离开山坡和沟谷，远离泥石流路径。"},
     "heat": {"en": "Stay in the shade, drink water, avoid work outdoors.",
-             "ko": "그늘에 머물며 물을 자주 마시고 야외 활동을 피하세요."},
+             "ko": "그늘에 머물며 물을 자주 마시고 야외 활동을 피하세요.",
+              "fr": "Restez à l'ombre, buvez de l'eau, évitez l'effort dehors.", "es": "Permanezca a la sombra, beba agua y evite el esfuerzo al aire libre.", "zh": "请待在阴凉处，多喝水，避免户外劳作。"},
     "cold": {"en": "Stay warm indoors. Protect pipes and check on neighbours.",
-             "ko": "실내에서 따뜻하게 지내고 수도관 동파에 대비하세요."},
-    "dust": {"en": "Stay indoors and wear a mask outside.", "ko": "외출을 자제하고 외출 시 마스크를 쓰세요."},
+             "ko": "실내에서 따뜻하게 지내고 수도관 동파에 대비하세요.",
+              "fr": "Restez au chaud à l'intérieur. Protégez les canalisations.", "es": "Manténgase abrigado en casa. Proteja las tuberías.", "zh": "请在室内保暖，做好水管防冻。"},
+    "dust": {"en": "Stay indoors and wear a mask outside.", "ko": "외출을 자제하고 외출 시 마스크를 쓰세요.",
+              "fr": "Restez à l'intérieur et portez un masque dehors.", "es": "Quédese en casa y use mascarilla al salir.", "zh": "请减少外出，外出时佩戴口罩。"},
 }
 _FAMILY = {"flood": "water", "heavy_rain": "water", "tsunami": "coast", "storm_surge": "coast",
            "high_seas": "coast", "wildfire": "fire", "dry_weather": "fire", "heavy_snow": "snow",
@@ -139,6 +149,10 @@ def format_time(iso: str | None, lang: str) -> str:
         return f"{t.year}년 {t.month}월 {t.day}일 {t:%H:%M} 발표 ({off})".replace(" ()", "")
     if lang in ("zh", "ja"):
         return f"{t.year}年{t.month}月{t.day}日 {t:%H:%M} ({off})".replace(" ()", "")
+    if lang == "fr":
+        return f"Émis le {t:%d/%m/%Y} à {t:%H:%M} ({off})".replace(" ()", "")
+    if lang == "es":
+        return f"Emitido el {t:%d/%m/%Y} a las {t:%H:%M} ({off})".replace(" ()", "")
     return f"Issued {t.day} {t:%b %Y %H:%M} ({off})".replace(" ()", "")
 
 
