@@ -66,23 +66,32 @@ def _linear(frame: np.ndarray) -> np.ndarray:
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
-def _flash_events(states: list[np.ndarray], significant, area: float) -> list[int]:
-    """Frame indices where a pair of opposing transitions completes over at least ``area`` of the frame.
+class _FlashCounter:
+    """Counts completed flashes frame by frame: a pair of opposing transitions over at least ``area`` of
+    the frame. A transition completes a flash at a pixel when it opposes the last one that pixel made."""
 
-    ``states`` are per-pixel values; ``significant(a, b)`` says which pixels changed enough between two
-    frames to count as a transition. A flash completes at a pixel when its transition opposes the last
-    one it made."""
-    last_dir = np.zeros(states[0].shape, np.int8)
-    events = []
-    for i in range(1, len(states)):
-        a, b = states[i - 1], states[i]
-        big = significant(a, b, i)
+    def __init__(self, area: float) -> None:
+        self.area = area
+        self.last_dir = None
+        self.events: list[int] = []
+
+    def step(self, i: int, a: np.ndarray, b: np.ndarray, big: np.ndarray) -> None:
+        if self.last_dir is None:
+            self.last_dir = np.zeros(a.shape, np.int8)
         direction = np.where(big, np.sign(b - a), 0).astype(np.int8)
-        opposing = big & (last_dir != 0) & (direction != last_dir)
-        if opposing.mean() >= area:
-            events.append(i)
-        last_dir = np.where(big, direction, last_dir)
-    return events
+        opposing = big & (self.last_dir != 0) & (direction != self.last_dir)
+        if opposing.mean() >= self.area:
+            self.events.append(i)
+        self.last_dir = np.where(big, direction, self.last_dir)
+
+
+def _states(frame: np.ndarray):
+    """(relative luminance, red value, saturated-red mask) of one uint8 RGB frame."""
+    c = _linear(frame)
+    lum = (0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]).astype(np.float32)
+    red = (np.maximum(c[..., 0] - c[..., 1] - c[..., 2], 0.0) * 320.0).astype(np.float32)
+    saturated = (c[..., 0] / np.maximum(c.sum(axis=2), 1e-6)) >= 0.8
+    return lum, red, saturated
 
 
 def _worst_second(events: list[int], fps: float) -> int:
@@ -108,16 +117,21 @@ def flash_report(frames: list[np.ndarray], fps: float, *, area: float = 0.25) ->
     if len(frames) < 2:
         return {"general_flashes_per_s": 0, "red_flashes_per_s": 0, "max_luminance_step": 0.0, "passes": True,
                 "limit": FLASH_LIMIT}
-    lins = [_linear(f) for f in frames]
-    lum = [(0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]).astype(np.float32) for c in lins]
-    red = [np.maximum(c[..., 0] - c[..., 1] - c[..., 2], 0.0) * 320.0 for c in lins]
-    saturated = [(c[..., 0] / np.maximum(c.sum(axis=2), 1e-6)) >= 0.8 for c in lins]
-    general = _flash_events(lum, lambda a, b, i: (np.abs(b - a) >= 0.1) & (np.minimum(a, b) < 0.8), area)
-    reds = _flash_events(red, lambda a, b, i: (np.abs(b - a) > 20.0) & (saturated[i - 1] | saturated[i]), area)
-    means = np.array([float(l.mean()) for l in lum])
+    # Frame by frame (two frames' states in memory at a time, however long the clip).
+    general, reds = _FlashCounter(area), _FlashCounter(area)
+    prev = _states(frames[0])
+    means = [float(prev[0].mean())]
+    for i in range(1, len(frames)):
+        cur = _states(frames[i])
+        (la, ra, sa), (lb, rb, sb) = prev, cur
+        general.step(i, la, lb, (np.abs(lb - la) >= 0.1) & (np.minimum(la, lb) < 0.8))
+        reds.step(i, ra, rb, (np.abs(rb - ra) > 20.0) & (sa | sb))
+        means.append(float(lb.mean()))
+        prev = cur
+    general, reds = general.events, reds.events
     g, r = _worst_second(general, fps), _worst_second(reds, fps)
     return {"general_flashes_per_s": g, "red_flashes_per_s": r,
-            "max_luminance_step": round(float(np.abs(np.diff(means)).max()), 4),
+            "max_luminance_step": round(float(np.abs(np.diff(np.array(means))).max()), 4),
             "passes": g <= FLASH_LIMIT and r <= FLASH_LIMIT, "limit": FLASH_LIMIT}
 
 
