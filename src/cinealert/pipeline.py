@@ -271,7 +271,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                          opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None,
                          metadata_report: dict | None = None) -> JobResult:
     from cinealert.deliver.cap_enrich import aea_media, enrich_cap
-    from cinealert.deliver.encode import describe_medium, probe_video, write_json
+    from cinealert.deliver.encode import describe_medium, probe_video, write_atomic, write_json
     from cinealert.deliver.marks import StatusMark, status_label
     from cinealert.deliver.media import MEDIA, MediaSettings, MediaWriter
     from cinealert.evaluate.cinemagraph import flash_report, loop_seam, static_leakage
@@ -416,13 +416,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     # The regions meant to move, for `cinealert evaluate --videos` (flicker and motion inside vs outside).
     ok, buf = cv2.imencode(".png", moving.astype(np.uint8) * 255)
     if ok:
-        (out_dir / "moving_mask.png.part").write_bytes(buf.tobytes())
-        (out_dir / "moving_mask.png.part").replace(out_dir / "moving_mask.png")
-        paths["moving_mask"] = out_dir / "moving_mask.png"
-    part = out_dir / "description.txt.part"
-    part.write_text(description + "\n", encoding="utf-8")
-    part.replace(out_dir / "description.txt")
-    paths["description"] = out_dir / "description.txt"
+        paths["moving_mask"] = write_atomic(out_dir / "moving_mask.png", buf.tobytes())
+    paths["description"] = write_atomic(out_dir / "description.txt", description + "\n")
     media = {k: v for k, v in paths.items() if k in MEDIA}
     warnings = list(alert.warnings) if alert is not None else []
     warnings += writer.notes + ([desc_note] if desc_note else [])
@@ -433,11 +428,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     if alert is not None and alert.raw is not None and alert.source == "cap" and alert.infos:
         enriched = enrich_cap(alert.raw, media, description=description, info_index=alert.info_index,
                               label=label)
-        alert_xml = out_dir / "alert.xml"
-        part = out_dir / "alert.xml.part"
-        part.write_bytes(enriched.xml)
-        part.replace(alert_xml)
-        paths["alert"] = alert_xml
+        alert_xml = paths["alert"] = write_atomic(out_dir / "alert.xml", enriched.xml)
         warnings += enriched.notes
         cap_out = {"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
                    "problems": enriched.problems, "info_language": alert.language}

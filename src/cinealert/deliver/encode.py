@@ -202,7 +202,25 @@ def probe_video(path: Path) -> dict:
     }
 
 
+def write_atomic(path: Path, data: bytes | str, *, durable: bool = False) -> Path:
+    """Write ``data`` to ``path.part`` and rename it over ``path``: readers see the old file or the new one,
+    never half of one. ``durable`` also fsyncs the file and its folder (it survives a power cut)."""
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    with open(part, "wb") as f:
+        f.write(data.encode("utf-8") if isinstance(data, str) else data)
+        if durable:
+            f.flush()
+            os.fsync(f.fileno())
+    os.replace(part, path)
+    if durable:
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    return path
+
+
 def write_json(path: Path, data: dict) -> None:
-    tmp = Path(str(path) + ".part")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")

@@ -112,11 +112,8 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
             f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
             f"<header><h1>{html.escape(title)}</h1><p>{len(cards)} result(s)</p></header>\n"
             f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
-    path = out_dir / "index.html"
-    part = out_dir / "index.html.part"
-    part.write_text(page, encoding="utf-8")
-    part.replace(path)
-    return path
+    from cinealert.deliver.encode import write_atomic
+    return write_atomic(out_dir / "index.html", page)
 
 
 def live_page(results: list[tuple[Path, str]], *, title: str = "cinealert: latest alerts") -> str:

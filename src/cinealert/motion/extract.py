@@ -44,14 +44,15 @@ class ExtractedMotion:
         path = Path(path)
         if path.suffix != ".npz":
             raise InputError(f"{path}: the motion file must end in .npz")
+        import io
+
+        from cinealert.deliver.encode import write_atomic
+
         path.parent.mkdir(parents=True, exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        with open(part, "wb") as f:
-            np.savez_compressed(f, flow=self.flow.astype(np.float32), confidence=self.confidence.astype(np.float32),
-                                mask=self.mask.astype(bool), fps=np.float32(self.fps),
-                                info=np.array(repr(self.info)))
-        part.replace(path)
-        return path
+        buf = io.BytesIO()
+        np.savez_compressed(buf, flow=self.flow.astype(np.float32), confidence=self.confidence.astype(np.float32),
+                            mask=self.mask.astype(bool), fps=np.float32(self.fps), info=np.array(repr(self.info)))
+        return write_atomic(path, buf.getvalue())
 
     @classmethod
     def load(cls, path: str | Path) -> "ExtractedMotion":

@@ -34,6 +34,7 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from cinealert.deliver.encode import write_atomic
 from cinealert.service.store import JobStore, QueueFull
 
 #: Files of a job that may be fetched, with their content types.
@@ -417,7 +418,7 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
     path = data / "inputs" / (hashlib.sha256(key.encode()).hexdigest()[:32] + {"cap": ".xml", "mois": ".json",
                                                                               "keyword": ".txt"}[kind])
     path.parent.mkdir(parents=True, exist_ok=True)
-    _write_durably(path, keyword.encode("utf-8") if keyword is not None else body)
+    write_atomic(path, keyword.encode("utf-8") if keyword is not None else body, durable=True)
     window = int(_epoch(alert.sent) // COALESCE_WINDOW_S)
     coalesce = (f"{alert.disaster}|{alert.level}|{alert.status}|{window}"
                 if alert.disaster and alert.msg_type == "Alert" and kind != "keyword" else None)
@@ -446,20 +447,6 @@ def _references(alert) -> list[tuple[str, str]]:
         elif parts and parts[0]:
             out.append(("", parts[0]))
     return out
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    part = path.with_name(path.name + ".part")
-    with open(part, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(part, path)
-    fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _version() -> str:

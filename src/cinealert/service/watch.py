@@ -19,6 +19,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+from cinealert.deliver.encode import write_atomic
 from cinealert.service.app import _Rejected, intake
 from cinealert.service.store import JobStore, QueueFull
 
@@ -45,9 +46,7 @@ class Watcher:
         self.timeout = timeout
 
     def _save(self) -> None:
-        part = self.state_path.with_suffix(".json.part")
-        part.write_text(json.dumps(self.state, indent=1))
-        part.replace(self.state_path)
+        write_atomic(self.state_path, json.dumps(self.state, indent=1))
 
     def _take(self, body: bytes, origin: str) -> dict:
         if self.server is not None:
