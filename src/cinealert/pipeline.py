@@ -20,7 +20,7 @@ import numpy as np
 
 from cinealert import __version__, models, registry
 from cinealert.disasters import get_disaster, require_visual
-from cinealert.errors import BackendUnavailable, InputError
+from cinealert.errors import InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
 from cinealert.render import CAMERAS
@@ -140,11 +140,7 @@ class Options:
         choice = self.choices.get(stage)
         if choice is None or choice.entry.builtin:
             return registry.create(stage, choice.name if choice is not None else default), None
-        cls = choice.entry.load()
-        usable, reason = cls.availability()
-        if not usable:
-            raise BackendUnavailable(f"The {stage} backend {choice.name!r} cannot run here: {reason}.")
-        return models.load_once(cls, choice.folder, device=self.device), choice.folder
+        return models.load_once(choice.entry.load_usable(), choice.folder, device=self.device), choice.folder
 
 
 @dataclass
@@ -321,10 +317,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                             "surroundings, seamless" if metadata is not None
                             else "background scenery continuing the surroundings, seamless")
         inpainter.seed = opts.seed
-    render_cls = registry.entry("render", opts.renderer).load()
-    usable, reason = render_cls.availability()
-    if not usable:
-        raise BackendUnavailable(f"The render backend {opts.renderer!r} cannot run here: {reason}.")
+    render_cls = registry.entry("render", opts.renderer).load_usable()
     extra = {"device": opts.device} if opts.renderer != "layered" else {}
     label = status_label(alert.status) if alert is not None else None
     mark = StatusMark(label, w, h) if label else None

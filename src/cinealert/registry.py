@@ -29,6 +29,13 @@ class BackendEntry:
         except ImportError as err:
             return False, f"cannot import {self.target}: {err}"
 
+    def load_usable(self) -> type:
+        """The backend class, after checking it can run here (a one-line BackendUnavailable if not)."""
+        usable, reason = self.availability()
+        if not usable:
+            raise BackendUnavailable(f"The {self.stage} backend {self.name!r} cannot run here: {reason}.")
+        return self.load()
+
 
 # Stage order follows the pipeline. Model backends (builtin=False) load a local model folder; see
 # :func:`resolve` and cinealert.models for how a folder is found and matched to a backend.
@@ -81,11 +88,7 @@ def entry(stage: str, name: str) -> BackendEntry:
 
 def create(stage: str, name: str, **kwargs):
     """Instantiate backend ``name`` of ``stage``; a clear InputError if it is unknown or unusable."""
-    b = entry(stage, name)
-    usable, reason = b.availability()
-    if not usable:
-        raise BackendUnavailable(f"The {stage} backend {name!r} cannot run here: {reason}.")
-    return b.load()(**kwargs)
+    return entry(stage, name).load_usable()(**kwargs)
 
 
 #: The model role (cinealert.models.ROLES) that feeds each stage's model backends.
