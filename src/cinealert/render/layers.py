@@ -3,9 +3,9 @@
 A layer holds every pixel whose inverse depth lies between two thresholds. The thresholds are chosen
 where the depth map actually jumps (object silhouettes), never at fixed bins: each jump between two
 neighbouring pixels is an interval of inverse depth, and thresholds are picked greedily to cut as many
-jumps as possible. Layer ``k`` also covers every nearer layer's pixels with inpainted colour and
-extended depth, so when a nearer layer slides aside the camera sees plausible background, not a hole.
-The farthest layer covers the whole frame.
+jumps as possible. Layer ``k`` also continues, with inpainted colour and extended depth, behind the
+nearer objects that stand directly in front of it, as far in as the camera can look, so when one slides
+aside the camera sees plausible background, not a hole. The farthest layer covers the whole frame.
 """
 from __future__ import annotations
 
@@ -126,7 +126,6 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
     for k in range(len(thresholds) + 1):
         own = index == k
         nearer = index > k
-        cover = index >= k
         if not own.any():
             continue
         # Anti-aliased pixels at a nearer silhouette mix both sides: do not trust them as background.
