@@ -327,14 +327,16 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         card = AlertCard(card_text(alert, disaster, second_language=opts.card_language), w, h)
     settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes)
     small_size = (max(32, w // 4), max(18, h // 4))
-    attempts = []
+    attempts, scene = [], None
     for damping in SAFETY_DAMPING:
         plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
                            seed=opts.seed, speed=opts.motion_speed * damping, image=image)
         if not attempts:
             clock.lap("motion")
+        # A calmer retry keeps the first attempt's layers: only the motion changed.
         renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter,
-                              flow_cycles=opts.flow_cycles, **extra)
+                              flow_cycles=opts.flow_cycles, scene=scene, **extra)
+        scene = renderer.scene
         if not attempts:
             clock.lap("layers")
         smalls: list[np.ndarray] = []

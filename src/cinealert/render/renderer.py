@@ -53,8 +53,11 @@ class LayeredRenderer:
         plan: the motion stage's output for this image.
         camera: a looping camera path with ``N`` poses (N = loop length).
         fps: frames per second (for the effects' speeds).
-        inpainter: fills what nearer layers hide; built-in push-pull when None.
+        inpainter: fills what nearer layers hide; built-in mirror fill when None.
         max_layers: upper bound on the number of depth layers.
+        flow_cycles: how many times the fluid's symmetric loop runs per camera loop.
+        scene: the layered depth image of an earlier renderer of the same image, depth and camera, to reuse
+            (layers depend on neither the motion plan nor the flow cycles).
     """
 
     name = "layered"
@@ -65,7 +68,8 @@ class LayeredRenderer:
         return True, "built in"
 
     def __init__(self, image: np.ndarray, depth: np.ndarray, plan: MotionPlan, camera: CameraPath, *,
-                 fps: float, inpainter=None, max_layers: int = 4, flow_cycles: int = 1) -> None:
+                 fps: float, inpainter=None, max_layers: int = 4, flow_cycles: int = 1,
+                 scene: LayeredScene | None = None) -> None:
         check_image(image)
         h, w = image.shape[:2]
         check_depth(depth, (h, w))
@@ -86,8 +90,8 @@ class LayeredRenderer:
 
         # 1. Layers, filled behind each silhouette as far as the camera can ever see.
         shift = camera.max_shift_px(w, h)
-        self.scene: LayeredScene = build_layers(image, depth, max_shift_px=max(shift, 1.0),
-                                                max_layers=max_layers, inpainter=inpainter)
+        self.scene: LayeredScene = scene if scene is not None else build_layers(
+            image, depth, max_shift_px=max(shift, 1.0), max_layers=max_layers, inpainter=inpainter)
         self.stats.layers = self.scene.info
 
         # 2. Fluid: region box, fill-extended source texture, integrators.
