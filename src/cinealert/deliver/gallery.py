@@ -69,17 +69,40 @@ def _rel(path: Path, out_dir: Path) -> str:
     return Path(os.path.relpath(path.resolve(), out_dir.resolve())).as_posix()
 
 
+def web_font() -> Path | None:
+    """The card's CJK font as a file a browser can load (OpenType or TrueType), or None."""
+    from cinealert.deliver.fonts import font_candidates
+
+    return next((p for p in font_candidates() if p.suffix.lower() in (".otf", ".ttf")), None)
+
+
+def _font_css(url: str) -> str:
+    return f'@font-face{{font-family:"cinealert CJK";font-weight:100 900;src:url("{html.escape(url)}")}}\n'
+
+
+def _page(title: str, count: str, cards: list[str], *, font_css: str = "", head: str = "") -> str:
+    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width,initial-scale=1">{head}'
+            f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
+            f"<header><h1>{html.escape(title)}</h1><p>{count}</p></header>\n"
+            f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
+
+
+def _read_report(folder: Path) -> dict | None:
+    try:
+        return json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
 def _font_face(out_dir: Path) -> str:
     """Put the card's CJK font beside the page (a hard link where possible) so that Hangul and Han
     text shows on machines without such a font; the CSS that uses it after any installed one."""
     import shutil
 
-    from cinealert.deliver.fonts import font_candidates
-
-    fonts = [p for p in font_candidates() if p.suffix.lower() in (".otf", ".ttf")]
-    if not fonts:
+    src = web_font()
+    if src is None:
         return ""
-    src = fonts[0]
     dest = out_dir / "fonts" / src.name
     if not dest.exists():
         dest.parent.mkdir(exist_ok=True)
@@ -87,8 +110,7 @@ def _font_face(out_dir: Path) -> str:
             os.link(src, dest)
         except OSError:
             shutil.copyfile(src, dest)
-    return ('@font-face{font-family:"cinealert CJK";font-weight:100 900;'
-            f'src:url("fonts/{html.escape(src.name)}")}}\n')
+    return _font_css(f"fonts/{src.name}")
 
 
 def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "cinealert gallery",
@@ -101,17 +123,11 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
     out_dir.mkdir(parents=True, exist_ok=True)
     cards = []
     for d in find_results(dirs):
-        try:
-            report = json.loads((d / "report.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError) as err:
-            raise InputError(f"gallery: cannot read {d / 'report.json'}: {err}") from None
+        report = _read_report(d)
+        if report is None:
+            raise InputError(f"gallery: cannot read {d / 'report.json'} (missing or not JSON)")
         cards.append(_card(d, report, lambda p: _rel(p, out_dir)))
-    font_css = _font_face(out_dir) if embed_font else ""
-    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1">'
-            f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{len(cards)} result(s)</p></header>\n"
-            f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
+    page = _page(title, f"{len(cards)} result(s)", cards, font_css=_font_face(out_dir) if embed_font else "")
     from cinealert.deliver.encode import write_atomic
     return write_atomic(out_dir / "index.html", page)
 
@@ -119,23 +135,14 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
 def live_page(results: list[tuple[Path, str]], *, title: str = "cinealert: latest alerts") -> str:
     """The service's live gallery: ``results`` are (result folder, URL prefix of its media), newest first.
     The page reloads itself every 30 seconds."""
-    from cinealert.deliver.fonts import font_candidates
-
     cards = []
     for folder, prefix in results:
-        try:
-            report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        cards.append(_card(folder, report, lambda p, prefix=prefix: prefix + p.name))
-    fonts = [p for p in font_candidates() if p.suffix.lower() in (".otf", ".ttf")]
-    font_css = ('@font-face{font-family:"cinealert CJK";font-weight:100 900;'
-                f'src:url("/fonts/{html.escape(fonts[0].name)}")}}\n') if fonts else ""
-    return (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="30">'
-            f"<title>{html.escape(title)}</title><style>{font_css}{_STYLE}</style></head>\n<body>"
-            f"<header><h1>{html.escape(title)}</h1><p>{len(cards)} alert(s)</p></header>\n"
-            f"<main>\n{''.join(cards)}</main>\n<script>{_SCRIPT}</script>\n</body></html>\n")
+        report = _read_report(folder)
+        if report is not None:
+            cards.append(_card(folder, report, lambda p, prefix=prefix: prefix + p.name))
+    font = web_font()
+    return _page(title, f"{len(cards)} alert(s)", cards, font_css=_font_css(f"/fonts/{font.name}") if font else "",
+                 head='<meta http-equiv="refresh" content="30">')
 
 
 def _card(d: Path, r: dict, link) -> str:

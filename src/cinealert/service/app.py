@@ -337,11 +337,11 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
 
     @app.get("/fonts/{name}", include_in_schema=False)
     def font(name: str):
-        from cinealert.deliver.fonts import font_candidates
-        for p in font_candidates():
-            if p.name == name:
-                return FileResponse(p, media_type="font/otf")
-        return Response(status_code=404)
+        from cinealert.deliver.gallery import web_font
+        p = web_font()
+        if p is None or p.name != name:
+            return Response(status_code=404)
+        return FileResponse(p, media_type="font/otf" if p.suffix.lower() == ".otf" else "font/ttf")
 
     return app
 
