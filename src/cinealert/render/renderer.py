@@ -290,15 +290,20 @@ class LayeredRenderer:
         else:
             tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
         if self.sway and objects:
-            tex = cv2.blendLinear(tex, *self._swayed(t, self.obj_alpha))
+            m, fg = self._sway_pose(t)
+            tex = cv2.blendLinear(tex, fg, *self._sway_alpha(m, self.obj_alpha))
         return tex
 
-    def _swayed(self, t: int, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Swaying objects at frame ``t``: (colour, 1 − alpha, alpha), colour and outline moving together."""
+    def _sway_pose(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""
         m = self._displaced(self.sway, t)
-        fg = cv2.remap(self.obj_rgb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return m, cv2.remap(self.obj_rgb, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    @staticmethod
+    def _sway_alpha(m: np.ndarray, alpha: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(1 − alpha, alpha) of objects whose rest alpha is ``alpha``, moved by the map ``m``."""
         fa = cv2.remap(alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        return fg, 1.0 - fa, fa
+        return 1.0 - fa, fa
 
     def _behind_at(self, t: int) -> np.ndarray:
         for d in self.integrator.iter_small(t, sign=-1.0):
@@ -309,19 +314,21 @@ class LayeredRenderer:
         y0, y1, x0, x1 = self.box
         tex = self._fluid_box(t, back, objects=False)
         self.animated[y0:y1, x0:x1] = tex
+        pose = self._sway_pose(t) if self.sway else None       # one pose per frame, shared by every layer
         for k, (view, paste) in enumerate(zip(self.views, self.paste)):
             if k in self.objects:
                 # This layer holds swaying objects: rebuild its box with them at their frame-t pose.
                 alpha, rgb, base_alpha = self.objects[k]
                 rgb = rgb.copy()
                 cv2.copyTo(tex, paste[y0:y1, x0:x1], rgb)
-                fg, inv_a, a = self._swayed(t, alpha)
+                m, fg = pose
+                inv_a, a = self._sway_alpha(m, alpha)
                 view["rgb"][y0:y1, x0:x1] = cv2.blendLinear(rgb, fg, inv_a, a)
                 view["alpha"][y0:y1, x0:x1] = np.clip(np.maximum(base_alpha, a * 255.0) + 0.5, 0, 255).astype(np.uint8)
             else:
                 cv2.copyTo(self.animated, paste, view["rgb"])       # in place: only the moving pixels change
-        if self.sway:
-            self.animated[y0:y1, x0:x1] = cv2.blendLinear(tex, *self._swayed(t, self.obj_alpha))
+        if pose is not None:
+            self.animated[y0:y1, x0:x1] = cv2.blendLinear(tex, pose[1], *self._sway_alpha(pose[0], self.obj_alpha))
 
     def _film(self, t: int) -> np.ndarray:
         cam = self.camera

@@ -132,11 +132,13 @@ class TorchRenderer(LayeredRenderer):
             mask = self._sample(self.t_mask_full, self.t_grid[..., 0], self.t_grid[..., 1] + rise, "border")
         return self.t_still + (anim - self.t_still) * mask
 
-    def _swayed_t(self, t: int, alpha):
+    def _sway_pose_t(self, t: int):
+        """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""
         m = self._displaced_t(self.t_sway, t)
-        fg = self._sample(self.t_obj_rgb, m[..., 0], m[..., 1], "border")
-        fa = self._sample(alpha, m[..., 0], m[..., 1], "zeros")
-        return fg, fa
+        return m, self._sample(self.t_obj_rgb, m[..., 0], m[..., 1], "border")
+
+    def _sway_alpha_t(self, m, alpha):
+        return self._sample(alpha, m[..., 0], m[..., 1], "zeros")
 
     # -- per frame --------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
@@ -154,19 +156,21 @@ class TorchRenderer(LayeredRenderer):
     def _animate_layers(self, t: int) -> None:
         y0, y1, x0, x1 = self.box
         tex = self._fluid_tex(t)
+        pose = self._sway_pose_t(t) if self.sway else None     # one pose per frame, shared by every layer
         for k, (layer, paste) in enumerate(zip(self.t_layers, self.t_paste)):
             region = layer[:, :, y0:y1, x0:x1]
             if k in self.objects:
                 alpha, rgb, base_alpha = self.t_objects[k]
-                fg, fa = self._swayed_t(t, alpha)
+                m, fg = pose
+                fa = self._sway_alpha_t(m, alpha)
                 rgb = self.torch.where(paste, tex, rgb)
                 region[:, :3] = rgb + (fg - rgb) * fa
                 region[:, 3:] = self.torch.maximum(base_alpha, fa * 255.0)
             else:
                 region[:, :3] = self.torch.where(paste, tex, region[:, :3])
-        if self.sway:
-            fg, fa = self._swayed_t(t, self.t_obj_alpha)
-            tex = tex + (fg - tex) * fa
+        if pose is not None:
+            m, fg = pose
+            tex = tex + (fg - tex) * self._sway_alpha_t(m, self.t_obj_alpha)
         self._t_animated_box = tex
 
     def _film_t(self, t: int):
