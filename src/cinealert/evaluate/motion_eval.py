@@ -41,7 +41,7 @@ def errors(pred: np.ndarray, truth: np.ndarray, mask: np.ndarray) -> tuple[float
 def evaluate_motion(videos: str | Path, *, motion_model: str | None = None, device: str | None = None,
                     seed: int = 0) -> dict:
     from cinealert.disasters import get_disaster
-    from cinealert.motion.extract import extract_file, read_video
+    from cinealert.motion.extract import extract_motion, read_video
     from cinealert.motion.network import NetworkMotion
     from cinealert.motion.rules import RuleMotion
     from cinealert.motion.train import class_of, find_videos
@@ -51,7 +51,7 @@ def evaluate_motion(videos: str | Path, *, motion_model: str | None = None, devi
     for f in files:
         frames, fps = read_video(f, max_side=256, max_frames=240)
         clips.append({"path": f, "region": class_of(f), "frame": frames[0], "fps": fps,
-                      "motion": extract_file(f, max_side=256)})
+                      "motion": extract_motion(frames, fps)})
     backends = {"rules": RuleMotion()}
     if motion_model:
         backends["network"] = NetworkMotion(motion_model, device=device)

@@ -2,7 +2,7 @@
 
 1. Pairs: every video under ``VIDEOS`` (``VIDEOS/<motion class>/*.mp4``; the folder names the class, e.g.
    ``water``, ``fire``, ``smoke``) gives (first frame, its averaged Eulerian field, the mask of what moves
-   consistently, the confidence), by :func:`cinealert.motion.extract.extract_file`.
+   consistently, the confidence), by :func:`cinealert.motion.extract.extract_motion` on its decoded frames.
 2. A share of the videos (``--val``) is held out for validation, chosen by the seed.
 3. Each step trains on a batch of random crops with augmentation: horizontal flips (the field's x sign
    flips with them), colour jitter (brightness, contrast, saturation), and 0–3 sparse direction hints
@@ -70,10 +70,10 @@ def working_size(w: int, h: int, side: int, mult: int) -> tuple[int, int]:
 
 
 def make_pair(video: Path, *, side: int, mult: int) -> Pair:
-    from cinealert.motion.extract import extract_file, read_video
+    from cinealert.motion.extract import extract_motion, read_video
 
     frames, fps = read_video(video, max_side=max(256, side))
-    motion = extract_file(video, max_side=max(256, side))
+    motion = extract_motion(frames, fps)             # the same decoded frames give the first frame and the field
     h0, w0 = motion.flow.shape[:2]
     w, h = working_size(w0, h0, side, mult)
     image = cv2.resize(frames[0].astype(np.float32) / 255.0, (w, h), interpolation=cv2.INTER_AREA)
