@@ -427,8 +427,7 @@ def _opt_str(value) -> str | None:
 def _options(args: argparse.Namespace):
     from cinealert.pipeline import Options
     from cinealert.pipeline import DEFAULT_FORMATS, PRESETS
-    formats = (tuple(f.strip() for f in args.formats.split(",") if f.strip()) if args.formats is not None
-               else DEFAULT_FORMATS)
+    formats = _formats(args.formats) if args.formats is not None else DEFAULT_FORMATS
     width, height = args.size or (1024, 576)
     fps = args.fps if args.fps is not None else 24.0
     max_bytes = args.max_bytes
@@ -493,21 +492,22 @@ def _secret(path: str) -> bytes:
     return line.encode()
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    """``--formats mp4,gif`` as a tuple (checked against the known formats by ``Options.check``)."""
+    return tuple(f.strip() for f in text.split(",") if f.strip())
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from cinealert.deliver.media import FORMATS
+    from cinealert.pipeline import Options
     from cinealert.service.app import create_app, read_tokens
     tokens = read_tokens(args.token_file)
-    formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    bad = [f for f in formats if f not in FORMATS]
-    if bad or not formats:
-        raise InputError(f"unknown --formats value(s) {', '.join(bad) or '(none)'}; choose from {', '.join(FORMATS)}.")
+    formats = _formats(args.formats)
     settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
-                "formats": formats}
-    from cinealert.pipeline import Options
-    probe = Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=tuple(formats))
-    probe.check()
+                "formats": list(formats)}
+    # The jobs' settings are checked once here (formats included), so a bad one fails at start, not per job.
+    Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
                      rate=args.rate, burst=args.burst, start_worker=not args.no_worker,
                      websub_secret=_secret(args.websub_secret) if args.websub_secret else None)
