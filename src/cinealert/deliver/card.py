@@ -22,7 +22,7 @@ from datetime import datetime
 
 import numpy as np
 
-from cinealert.deliver.fonts import font_for, missing_glyphs
+from cinealert.deliver.fonts import font_for, load_font, missing_glyphs
 from cinealert.evaluate.cinemagraph import relative_luminance
 
 #: Severity colours (sRGB) of the band and the pictogram's plate.
@@ -317,12 +317,11 @@ class AlertCard:
         text_x0 = safe_x0 + pad + icon + pad
         text_w = safe_x1 - pad - text_x0
         laid: list[dict] = []
-        self.fonts = {}
+        # The font file is chosen once, for every character of the card; each line loads it at its size.
+        _, self.font_path = font_for(all_text, 32)
         for role, value in rows:
             size = max(12, int(round(sizes[role] * unit)))
-            font, path = font_for(all_text, size)
-            self.fonts[role] = font
-            self.font_path = path
+            font = load_font(str(self.font_path), size)
             for piece in _wrap(value, font, text_w, max_lines.get(role, 1)):
                 laid.append({"role": role, "text": piece, "size": size, "font": font})
         heights = [int(round(l["size"] * 1.28)) for l in laid]
