@@ -138,3 +138,39 @@ def test_bad_media_urls(s3_endpoint, monkeypatch, tmp_path):
     blocker.write_text("x")
     with pytest.raises(InputError, match="cannot be used"):
         open_media(blocker / "media")
+
+
+def test_service_publishes_to_s3_and_serves_ranges(tmp_path, s3_bucket, s3_endpoint):
+    """`cinealert serve --media s3://…`: the worker publishes to the object store, the API serves from it."""
+    import json
+
+    import boto3
+    import httpx
+    from test_service import Server
+
+    s = Server(tmp_path / "data", "--media", f"s3://{s3_bucket}/svc", env={"AWS_ENDPOINT_URL": s3_endpoint}).start()
+    try:
+        job_id = s.post(json.dumps({"keyword": "flood"}).encode()).json()["job_id"]
+        job = s.wait(job_id)
+        assert job["state"] == "done" and job["report"]["disaster"] == "flood", job
+        obj = boto3.client("s3", endpoint_url=s3_endpoint, region_name="us-east-1").get_object(
+            Bucket=s3_bucket, Key=f"svc/jobs/{job_id}/attempt-1/cinemagraph.mp4")["Body"].read()
+        r = httpx.get(s.url + job["media"]["cinemagraph.mp4"], headers={"Range": "bytes=10-1033"})
+        assert r.status_code == 206 and r.content == obj[10:1034] and r.headers["content-type"] == "video/mp4"
+        assert r.headers["content-range"] == f"bytes 10-1033/{len(obj)}"
+        assert httpx.get(s.url + job["media"]["cinemagraph.mp4"]).content == obj
+        assert not (tmp_path / "data" / "jobs").exists() or not any((tmp_path / "data" / "jobs").rglob("*.mp4"))
+    finally:
+        s.stop()
+
+
+def test_serve_with_unreachable_media_exits_2(tmp_path):
+    import subprocess
+    import sys
+    tokens = tmp_path / "tokens.txt"
+    tokens.write_text("test-token-0123456789abcdef\n")
+    r = subprocess.run([sys.executable, "-m", "cinealert", "serve", "--data", str(tmp_path / "d"), "--token-file",
+                        str(tokens), "--media", "s3://cinealert-nowhere/x"], capture_output=True, text=True,
+                       env={**os.environ, "AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "x",
+                            "AWS_SECRET_ACCESS_KEY": "x"}, timeout=120)
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1 and "not reachable" in r.stderr, r.stderr

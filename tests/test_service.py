@@ -123,7 +123,7 @@ def test_alert_in_media_out(server):
     spec = httpx.get(server.url + "/openapi.json").json()
     assert {"/v1/alerts", "/v1/jobs/{job_id}", "/v1/jobs/{job_id}/media/{name}", "/healthz", "/metrics"} <= spec["paths"].keys()
     out = Path(server.data) / "jobs" / job_id
-    assert sorted(p.name for p in out.iterdir()) == ["out"]                  # one set of outputs
+    assert sorted(p.name for p in out.iterdir()) == ["attempt-1"]            # one set of outputs
 
 
 def test_bad_requests_get_clear_answers(tmp_path):
@@ -170,8 +170,8 @@ def test_worker_killed_mid_job_finishes_once(tmp_path):
         health = httpx.get(s.url + "/healthz").json()
         assert health["worker_alive"] and health["worker_restarts"] >= 1
         out = Path(s.data) / "jobs" / job_id
-        assert sorted(p.name for p in out.iterdir()) == ["out"]              # attempt 1 never published
-        assert len(list((out / "out").glob("cinemagraph.mp4"))) == 1
+        assert sorted(p.name for p in out.iterdir()) == ["attempt-2"]        # attempt 1 never published
+        assert len(list((out / "attempt-2").glob("cinemagraph.mp4"))) == 1
     finally:
         s.stop()
 

@@ -364,6 +364,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     p.add_argument("--data", required=True, metavar="DIR", help="job store, inputs and outputs")
     p.add_argument("--token-file", required=True, metavar="FILE", help="bearer tokens, one per line")
+    p.add_argument("--media", metavar="URL", help="where the jobs' media are published and served from: a folder "
+                                                  "(also a shared mount) or s3://BUCKET/PREFIX (endpoint from "
+                                                  "AWS_ENDPOINT_URL; default: the --data folder)")
     p.add_argument("--size", type=_size, default=(1024, 576), metavar="WxH", help="clip size (default 1024x576)")
     p.add_argument("--seconds", type=float, default=3.0, help="loop length (default 3)")
     p.add_argument("--fps", type=float, default=24.0, help="frames per second (default 24)")
@@ -502,7 +505,9 @@ def _serve(args: argparse.Namespace) -> None:
 
     from cinealert.pipeline import Options
     from cinealert.service.app import create_app, read_tokens
+    from cinealert.service.media_store import open_media
     tokens = read_tokens(args.token_file)
+    media = open_media(args.media) if args.media else None
     formats = _formats(args.formats)
     settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
                 "formats": list(formats)}
@@ -510,7 +515,7 @@ def _serve(args: argparse.Namespace) -> None:
     Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
                      rate=args.rate, burst=args.burst, start_worker=not args.no_worker,
-                     websub_secret=_secret(args.websub_secret) if args.websub_secret else None)
+                     websub_secret=_secret(args.websub_secret) if args.websub_secret else None, media=media)
     print(f"cinealert serve: http://{args.host}:{args.port}/ (OpenAPI /openapi.json), data in {args.data}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 

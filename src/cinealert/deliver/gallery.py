@@ -126,50 +126,47 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
         report = _read_report(d)
         if report is None:
             raise InputError(f"gallery: cannot read {d / 'report.json'} (missing or not JSON)")
-        cards.append(_card(d, report, lambda p: _rel(p, out_dir)))
+        names = {p.name for p in d.iterdir() if p.is_file()}
+        cards.append(_card(str(d.resolve()), names, report, lambda name, d=d: _rel(d / name, out_dir)))
     page = _page(title, f"{len(cards)} result(s)", cards, font_css=_font_face(out_dir) if embed_font else "")
     from cinealert.deliver.encode import write_atomic
     return write_atomic(out_dir / "index.html", page)
 
 
-def live_page(results: list[tuple[Path, str]], *, title: str = "cinealert: latest alerts") -> str:
-    """The service's live gallery: ``results`` are (result folder, URL prefix of its media), newest first.
-    The page reloads itself every 30 seconds."""
-    cards = []
-    for folder, prefix in results:
-        report = _read_report(folder)
-        if report is not None:
-            cards.append(_card(folder, report, lambda p, prefix=prefix: prefix + p.name))
+def live_page(results: list[tuple[str, set[str], dict, str]], *, title: str = "cinealert: latest alerts") -> str:
+    """The service's live gallery: ``results`` are (result key, names of its files, its report, URL prefix of its
+    media), newest first. The page reloads itself every 30 seconds."""
+    cards = [_card(key, names, report, lambda name, prefix=prefix: prefix + name)
+             for key, names, report, prefix in results]
     font = web_font()
     return _page(title, f"{len(cards)} alert(s)", cards, font_css=_font_css(f"/fonts/{font.name}") if font else "",
                  head='<meta http-equiv="refresh" content="30">')
 
 
-def _card(d: Path, r: dict, link) -> str:
-    """One result as an ``<article>``; ``link(path)`` gives the URL of one of its files."""
-    media = r.get("media", {})
+def _card(key: str, names: set[str], r: dict, link) -> str:
+    """One result as an ``<article>``: ``key`` names the result, ``names`` are its files and ``link(name)``
+    gives the URL of one of them."""
     esc = html.escape
 
-    def file(kind: str, name: str) -> Path | None:
-        p = d / name
-        return p if (kind in media or p.exists()) and p.exists() else None
+    def file(name: str) -> str | None:
+        return name if name in names else None
 
     desc = (r.get("description") or {}).get("text", "")
     lang = (r.get("description") or {}).get("language", "en")
     card = r.get("card") or {}
     title = (card.get("lines") or [None])[0] or (r.get("alert") or {}).get("event") or r.get("disaster", "")
-    poster = file("card_png", "card.png") or file("poster", "poster.png")
-    sources = [(p, t) for p, t in ((file("webm", "cinemagraph.webm"), "video/webm"),
-                                   (file("mp4", "cinemagraph.mp4"), "video/mp4"),
-                                   (file("card", "card.mp4"), "video/mp4")) if p is not None]
-    desc_id = f"d{zlib.crc32(str(d.resolve()).encode()):08x}"
+    poster = file("card.png") or file("poster.png")
+    sources = [(p, t) for p, t in ((file("cinemagraph.webm"), "video/webm"),
+                                   (file("cinemagraph.mp4"), "video/mp4"),
+                                   (file("card.mp4"), "video/mp4")) if p is not None]
+    desc_id = f"d{zlib.crc32(key.encode()):08x}"
     if sources:
         srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in sources)
         poster_attr = f' poster="{esc(link(poster))}"' if poster else ""
         visual = (f'<video autoplay muted loop playsinline preload="auto"{poster_attr} '
                   f'aria-describedby="{desc_id}">{srcs}</video>')
     else:
-        anim = file("webp", "cinemagraph.webp") or file("gif", "cinemagraph.gif") or poster
+        anim = file("cinemagraph.webp") or file("cinemagraph.gif") or poster
         visual = f'<img src="{esc(link(anim))}" alt="{esc(desc)}">' if anim else ""
     m = r.get("metrics", {})
     rows = [("disaster", r.get("disaster")), ("loop seam", m.get("loop_seam")), ("holes", m.get("hole_ratio")),
@@ -183,5 +180,5 @@ def _card(d: Path, r: dict, link) -> str:
             f'<h2 lang="{esc(lang)}">{esc(str(title))}</h2>'
             f'<p id="{desc_id}" lang="{esc(lang)}">{esc(desc)}</p>'
             + (f'<p class="prompt">{esc(prompt)}</p>' if prompt else "")
-            + f'<dl>{dl}</dl><p><a href="{esc(link(d / "report.json"))}">report.json</a></p>'
+            + f'<dl>{dl}</dl><p><a href="{esc(link("report.json"))}">report.json</a></p>'
             f"</div></article>\n")

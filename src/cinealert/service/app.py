@@ -35,6 +35,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
 
 from cinealert.deliver.encode import write_atomic
+from cinealert.service.media_store import MediaStore, media_response, open_media
 from cinealert.service.store import JobStore, QueueFull
 
 #: Files of a job that may be fetched, with their content types.
@@ -100,8 +101,8 @@ class RateLimiter:
 class WorkerSupervisor:
     """Keeps one worker process (``spawn`` context) running; restarts it when it dies."""
 
-    def __init__(self, data: Path, settings: dict, lease_s: float) -> None:
-        self.data, self.settings, self.lease_s = data, settings, lease_s
+    def __init__(self, data: Path, settings: dict, lease_s: float, media_url: str | None = None) -> None:
+        self.data, self.settings, self.lease_s, self.media_url = data, settings, lease_s, media_url
         self.ctx = multiprocessing.get_context("spawn")
         self.proc = None
         self.restarts = 0
@@ -116,7 +117,7 @@ class WorkerSupervisor:
     def _spawn(self) -> None:
         from cinealert.service.worker import worker_main
         self.proc = self.ctx.Process(target=worker_main, args=(str(self.data), json.dumps(self.settings),
-                                                               self.lease_s), daemon=True, name="cinealert-worker")
+                                                               self.lease_s, self.media_url), daemon=True, name="cinealert-worker")
         self.proc.start()
 
     def _watch(self) -> None:
@@ -137,13 +138,14 @@ class WorkerSupervisor:
 
 def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None = None, max_queue: int = 1000,
                lease_s: float = 30.0, rate: float = 20.0, burst: int = 40, max_body: int = MAX_BODY,
-               start_worker: bool = True, websub_secret: bytes | None = None):
+               start_worker: bool = True, websub_secret: bytes | None = None, media: MediaStore | None = None):
     data = Path(data)
+    media = media if media is not None else open_media(data)
     (data / "inputs").mkdir(parents=True, exist_ok=True)
     store = JobStore(data / "jobs.db", max_queue=max_queue, lease_s=lease_s)
     store.sweep()                                   # a restart: leases of dead workers run out and requeue
     limiter = RateLimiter(rate, burst)
-    supervisor = WorkerSupervisor(data, settings or {}, lease_s) if start_worker else None
+    supervisor = WorkerSupervisor(data, settings or {}, lease_s, media.url) if start_worker else None
     requests = defaultdict(int)
     latency = deque(maxlen=2000)
 
@@ -158,6 +160,7 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
     app = FastAPI(title="cinealert alert service", version=_version(), lifespan=lifespan,
                   description="Alerts in (CAP, Korean disaster-text JSON, keywords), looping 3D cinemagraphs out.")
     app.state.store = store
+    app.state.media = media
     app.state.supervisor = supervisor
 
     def error(status: int, message: str, headers: dict | None = None):
@@ -267,42 +270,40 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
         out = {k: job[k] for k in ("id", "state", "attempt", "priority", "progress", "error", "created", "updated")}
         out["alerts"] = job["alerts"]
         if job["state"] == "done" and job["result_dir"]:
-            folder = Path(job["result_dir"])
-            try:
-                out["report"] = json.loads((folder / "report.json").read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                out["report"] = None
-            out["media"] = {n: f"/v1/jobs/{job_id}/media/{n}" for n in SERVED if (folder / n).exists()}
+            key = job["result_dir"]
+            names = set(media.names(key))
+            out["report"] = _report(media, key) if "report.json" in names else None
+            out["media"] = {n: f"/v1/jobs/{job_id}/media/{n}" for n in SERVED if n in names}
         return out
 
     @app.get("/v1/jobs/{job_id}/media/{name}", summary="A produced file (range requests supported)")
-    def media(job_id: str, name: str):
+    def get_media(job_id: str, name: str, request: Request):
         if name not in SERVED:
             return error(404, "no such medium")
         job = store.job(job_id)
         if job is None or job["state"] != "done" or not job["result_dir"]:
             return error(404, "no such job, or not done")
-        path = Path(job["result_dir"]) / name
-        if not path.is_file():
+        if not media.exists(job["result_dir"], name):
             return error(404, "this job did not make that medium")
-        return FileResponse(path, media_type=SERVED[name], filename=name)
+        return media_response(media, job["result_dir"], name, media_type=SERVED[name],
+                              range_header=request.headers.get("range"))
 
     @app.get("/v1/alerts/{identifier}.xml", summary="The enriched CAP of an alert")
-    def alert_xml(identifier: str):
+    def alert_xml(identifier: str, request: Request):
         job = store.alert_job(identifier)
         if job is None:
             return error(404, "no such alert")
-        path = Path(job["result_dir"] or "") / "alert.xml"
-        if job["state"] != "done" or not path.is_file():
+        if job["state"] != "done" or not job["result_dir"] or not media.exists(job["result_dir"], "alert.xml"):
             return error(404, "no enriched CAP for this alert (not done, or not CAP input)")
-        return FileResponse(path, media_type="application/xml")
+        return media_response(media, job["result_dir"], "alert.xml", media_type="application/xml",
+                              range_header=request.headers.get("range"))
 
     @app.get("/healthz", summary="Liveness and queue")
     def healthz():
         counts = store.counts()
         alive = supervisor.alive() if supervisor is not None else None
         pid = supervisor.proc.pid if supervisor is not None and supervisor.proc is not None else None
-        return {"ok": True, "worker_alive": alive, "worker_pid": pid,
+        return {"ok": True, "media": media.describe(), "worker_alive": alive, "worker_pid": pid,
                 "worker_restarts": supervisor.restarts if supervisor else 0, "jobs": counts}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
@@ -332,8 +333,13 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
     @app.get("/", response_class=HTMLResponse, summary="The live gallery")
     def gallery():
         from cinealert.deliver.gallery import live_page
-        jobs = store.latest(24)
-        return live_page([(Path(j["result_dir"]), f"/v1/jobs/{j['id']}/media/") for j in jobs if j["result_dir"]])
+        results = []
+        for j in store.latest(24):
+            names = set(media.names(j["result_dir"])) if j["result_dir"] else set()
+            report = _report(media, j["result_dir"]) if "report.json" in names else None
+            if report is not None:
+                results.append((j["result_dir"], names, report, f"/v1/jobs/{j['id']}/media/"))
+        return live_page(results)
 
     @app.get("/fonts/{name}", include_in_schema=False)
     def font(name: str):
@@ -344,6 +350,13 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
         return FileResponse(p, media_type="font/otf" if p.suffix.lower() == ".otf" else "font/ttf")
 
     return app
+
+
+def _report(media: MediaStore, key: str) -> dict | None:
+    try:
+        return json.loads(media.read_bytes(key, "report.json").decode("utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) -> dict:
