@@ -176,6 +176,16 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     from cinealert.alerts import read_input
     alert = read_input(input_value, lang=opts.lang)
     clock.lap("alert")
+    return make_alert(alert, out_dir, opts, input_value=input_value, clock=clock)
+
+
+def make_alert(alert, out_dir: str | Path, options: Options | None = None, *, input_value: str = "",
+               clock: _Clock | None = None) -> JobResult:
+    """An :class:`~cinealert.alerts.model.Alert` already read (or built, as the pre-rendered library does)
+    → cinemagraph in ``out_dir``; stages 2 onwards of :func:`make`."""
+    opts = options or Options()
+    opts.check()
+    clock = clock or _Clock()
     if not alert.makes_media:
         return _report_without_media(alert, input_value=input_value, out_dir=Path(out_dir), clock=clock)
     if not alert.infos:
