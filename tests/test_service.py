@@ -385,23 +385,6 @@ def test_websub_subscriber_checks_the_signature(tmp_path):
         s.stop()
 
 
-def test_store_priority_fencing_and_sweeper(tmp_path):
-    from cinealert.service.store import JobStore
-    st = JobStore(tmp_path / "jobs.db", lease_s=0.2)
-    low = st.submit(alert_key="a", kind="keyword", input_path="x", priority=2, coalesce_key=None).job_id
-    high = st.submit(alert_key="b", kind="keyword", input_path="x", priority=0, coalesce_key=None).job_id
-    job = st.claim("w1")
-    assert job["id"] == high and job["attempt"] == 1                     # Extreme / Immediate first
-    time.sleep(0.3)
-    assert st.sweep() == 1                                               # w1's lease ran out: back in the queue
-    again = st.claim("w2")
-    assert again["id"] == high and again["attempt"] == 2
-    assert not st.complete(high, 1, "w1", "/stale")                      # the old attempt is fenced out
-    assert not st.heartbeat(high, 1, "w1")
-    assert st.complete(high, 2, "w2", "/out") and st.job(high)["state"] == "done"
-    assert st.claim("w3")["id"] == low
-
-
 def test_watch_posts_to_a_running_service(server, tmp_path, capsys):
     from cinealert.cli import main
     inbox = tmp_path / "inbox2"

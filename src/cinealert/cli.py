@@ -362,8 +362,17 @@ def build_parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (default 8080)")
-    p.add_argument("--data", required=True, metavar="DIR", help="job store, inputs and outputs")
+    p.add_argument("--data", metavar="DIR", help="the embedded set-up: job store DATA/jobs.db (made when new), "
+                                                 "inputs and media under DATA")
     p.add_argument("--token-file", required=True, metavar="FILE", help="bearer tokens, one per line")
+    p.add_argument("--store", metavar="URL", help="a shared job store: postgresql://USER@HOST/DB (several API "
+                                                  "replicas and workers), or a path / sqlite:///PATH; made and "
+                                                  "upgraded only by `cinealert store migrate`")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="render worker processes started beside the API (default 1; 0: intake only, "
+                        "`cinealert worker` renders)")
+    p.add_argument("--library", metavar="DIR", help="a pre-rendered library (cinealert batch): alerts it matches "
+                                                    "are answered at once from it while their own render runs")
     p.add_argument("--media", metavar="URL", help="where the jobs' media are published and served from: a folder "
                                                   "(also a shared mount) or s3://BUCKET/PREFIX (endpoint from "
                                                   "AWS_ENDPOINT_URL; default: the --data folder)")
@@ -375,9 +384,51 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rate", type=float, default=20.0, help="requests per second per token (default 20)")
     p.add_argument("--burst", type=int, default=40, help="burst per token (default 40)")
     p.add_argument("--lease", type=float, default=30.0, help="worker lease in seconds (default 30)")
-    p.add_argument("--no-worker", action="store_true", help="intake only (another process renders)")
+    p.add_argument("--no-worker", action="store_true", help="intake only (the same as --workers 0)")
     p.add_argument("--websub-secret", metavar="FILE", help="enable the WebSub subscriber at /websub; the hub's "
                                                           "HMAC secret is the file's first line")
+
+    p = sub.add_parser("worker", help="render workers pulling from a shared job store (processes or Ray actors)",
+                       description="Claim jobs from the job store, render them and publish their media, until "
+                                   "stopped. SIGTERM: finish the job at hand, then exit (a second SIGTERM, or "
+                                   "--drain-timeout, hands it back to the queue at once). A worker killed outright "
+                                   "loses nothing: its lease runs out and another worker renders the job again. "
+                                   "With --engine ray, N render actors are placed across a Ray cluster (one GPU "
+                                   "each with --gpus-per-actor 1); Ray restarts an actor whose node is lost.",
+                       epilog="examples:\n  cinealert store migrate --store postgresql://cinealert@db/cinealert\n"
+                              "  cinealert worker --store postgresql://cinealert@db/cinealert --media s3://media/alerts\n"
+                              "  ray start --head --port 6379            # on the head node\n"
+                              "  ray start --address HEAD:6379           # on every other node\n"
+                              "  cinealert worker --store postgresql://cinealert@db/cinealert --media s3://media/alerts "
+                              "--engine ray --ray-address HEAD:6379 --actors 8 --gpus-per-actor 1",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--store", required=True, metavar="URL", help="the job store (postgresql://… or a SQLite path)")
+    p.add_argument("--media", metavar="URL", help="the media store: a folder every API replica sees, or "
+                                                  "s3://BUCKET/PREFIX (default: the SQLite store's folder)")
+    p.add_argument("--engine", default="local", help="local (worker processes, default) or ray (actors)")
+    p.add_argument("--processes", type=int, default=1, metavar="N", help="local engine: worker processes (default 1)")
+    p.add_argument("--ray-address", metavar="ADDR", help="with --engine ray: the cluster (host:port of `ray start "
+                                                         "--head`); default: a local Ray")
+    p.add_argument("--actors", type=int, default=1, metavar="N", help="with --engine ray: render actors (default 1)")
+    p.add_argument("--gpus-per-actor", type=float, default=0.0, metavar="G", help="GPUs each actor holds (default 0)")
+    p.add_argument("--cpus-per-actor", type=float, default=1.0, metavar="C", help="CPUs each actor holds (default 1)")
+    p.add_argument("--lease", type=float, default=30.0, help="lease in seconds (default 30)")
+    p.add_argument("--drain-timeout", type=float, metavar="S", help="after SIGTERM, hand the job at hand back "
+                                                                    "after S seconds instead of finishing it")
+    p.add_argument("--size", type=_size, default=(1024, 576), metavar="WxH",
+                   help="clip size for jobs that carry no settings of their own (default 1024x576)")
+    p.add_argument("--seconds", type=float, default=3.0, help="loop length for such jobs (default 3)")
+    p.add_argument("--fps", type=float, default=24.0, help="frames per second for such jobs (default 24)")
+    p.add_argument("--formats", default="mp4,webm,gif,webp,poster,card", help="media for such jobs")
+
+    p = sub.add_parser("store", help="create or upgrade a job store's schema (explicit, versioned)",
+                       description="The job store's schema is versioned (table cinealert_schema). `migrate` "
+                                   "creates a new store or applies the missing migrations; `status` prints the "
+                                   "version. serve and worker refuse a store of another version.",
+                       epilog="example:\n  cinealert store migrate --store postgresql://cinealert@db.example/cinealert",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("store_command", choices=("migrate", "status"), help="migrate or status")
+    p.add_argument("--store", required=True, metavar="URL", help="postgresql://… or a SQLite path / sqlite:///PATH")
 
     p = sub.add_parser("watch", help="follow a CAP feed (ATOM/RSS) or a folder into the service's job store",
                        description="Poll an ATOM/RSS CAP feed or a URL (ETag / If-Modified-Since, entry links "
@@ -531,6 +582,10 @@ def _serve(args: argparse.Namespace) -> None:
     from cinealert.service.app import create_app, read_tokens
     from cinealert.service.media_store import open_media
     tokens = read_tokens(args.token_file)
+    if args.data is None and (args.store is None or args.media is None):
+        raise InputError("serve needs --data DIR, or both --store URL and --media URL")
+    if not 0 <= args.workers <= 64:
+        raise InputError(f"--workers must be between 0 and 64, got {args.workers}")
     media = open_media(args.media) if args.media else None
     formats = _formats(args.formats)
     settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
@@ -538,10 +593,49 @@ def _serve(args: argparse.Namespace) -> None:
     # The jobs' settings are checked once here (formats included), so a bad one fails at start, not per job.
     Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
-                     rate=args.rate, burst=args.burst, start_worker=not args.no_worker,
+                     rate=args.rate, burst=args.burst, start_worker=not args.no_worker, workers=args.workers,
+                     store_url=args.store, library=args.library,
                      websub_secret=_secret(args.websub_secret) if args.websub_secret else None, media=media)
-    print(f"cinealert serve: http://{args.host}:{args.port}/ (OpenAPI /openapi.json), data in {args.data}", flush=True)
+    where = args.data or f"store {args.store}, media {args.media}"
+    print(f"cinealert serve: http://{args.host}:{args.port}/ (OpenAPI /openapi.json), data in {where}", flush=True)
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+
+
+def _worker(args: argparse.Namespace) -> None:
+    from cinealert.pipeline import Options
+    from cinealert.service.media_store import open_media
+    from cinealert.service.store import open_store
+    if args.engine not in ("local", "ray"):
+        raise InputError(f"unknown engine {args.engine!r}; choose local or ray")
+    formats = _formats(args.formats)
+    Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
+    settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
+                "formats": list(formats)}
+    store = open_store(args.store, lease_s=args.lease)            # unreachable, unmigrated, newer: exit 2 now
+    if args.media is None and not hasattr(store, "path"):
+        raise InputError("a postgresql:// store needs --media (a shared folder or s3://BUCKET/PREFIX)")
+    media_url = args.media or str(store.path.parent)
+    open_media(media_url)
+    if args.engine == "ray":
+        from cinealert.service.ray_engine import run_actors
+        run_actors(args.store, media_url, settings, actors=args.actors, address=args.ray_address,
+                   gpus=args.gpus_per_actor, cpus=args.cpus_per_actor, lease_s=args.lease)
+        return
+    from cinealert.service.worker import run_processes
+    run_processes(args.store, media_url, settings, n=args.processes, lease_s=args.lease,
+                  drain_timeout=args.drain_timeout)
+
+
+def _store(args: argparse.Namespace) -> None:
+    from cinealert.service.store import VERSION, open_store
+    store = open_store(args.store, check=False)
+    if args.store_command == "status":
+        v = store.version()
+        print(f"{args.store}: schema version {v} (this cinealert: {VERSION})")
+        return
+    applied = store.migrate()
+    print(f"{args.store}: schema version {store.version()}" +
+          (f" (applied {', '.join(map(str, applied))})" if applied else " (already current)"))
 
 
 def _motion(args: argparse.Namespace) -> None:
@@ -758,6 +852,10 @@ def _run(args: argparse.Namespace) -> int:
         _evaluate(args)
     elif args.command == "serve":
         _serve(args)
+    elif args.command == "worker":
+        _worker(args)
+    elif args.command == "store":
+        _store(args)
     elif args.command == "watch":
         from cinealert.service.watch import watch
         token = None

@@ -36,7 +36,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, PlainTex
 
 from cinealert.deliver.encode import write_atomic
 from cinealert.service.media_store import MediaStore, media_response, open_media
-from cinealert.service.store import JobStore, QueueFull
+from cinealert.service.store import JobStore, QueueFull, open_store
 
 #: Files of a job that may be fetched, with their content types.
 SERVED = {"cinemagraph.mp4": "video/mp4", "cinemagraph.webm": "video/webm", "cinemagraph.gif": "image/gif",
@@ -99,53 +99,79 @@ class RateLimiter:
 
 
 class WorkerSupervisor:
-    """Keeps one worker process (``spawn`` context) running; restarts it when it dies."""
+    """Keeps ``n`` worker processes (``spawn`` context) running on the job store; restarts any that dies."""
 
-    def __init__(self, data: Path, settings: dict, lease_s: float, media_url: str | None = None) -> None:
-        self.data, self.settings, self.lease_s, self.media_url = data, settings, lease_s, media_url
+    def __init__(self, store_url: str, settings: dict, lease_s: float, media_url: str, n: int = 1) -> None:
+        self.store_url, self.settings, self.lease_s, self.media_url = store_url, settings, lease_s, media_url
         self.ctx = multiprocessing.get_context("spawn")
-        self.proc = None
+        self.procs = [None] * n
         self.restarts = 0
         self._stop = threading.Event()
         self._thread = None
 
+    @property
+    def proc(self):
+        return self.procs[0] if self.procs else None
+
     def start(self) -> None:
-        self._spawn()
+        for i in range(len(self.procs)):
+            self._spawn(i)
         self._thread = threading.Thread(target=self._watch, daemon=True)
         self._thread.start()
 
-    def _spawn(self) -> None:
+    def _spawn(self, i: int) -> None:
         from cinealert.service.worker import worker_main
-        self.proc = self.ctx.Process(target=worker_main, args=(str(self.data), json.dumps(self.settings),
-                                                               self.lease_s, self.media_url), daemon=True, name="cinealert-worker")
-        self.proc.start()
+        self.procs[i] = self.ctx.Process(target=worker_main, args=(self.store_url, json.dumps(self.settings),
+                                                                   self.lease_s, self.media_url),
+                                         daemon=True, name=f"cinealert-worker-{i}")
+        self.procs[i].start()
 
     def _watch(self) -> None:
         while not self._stop.wait(0.5):
-            if self.proc is not None and not self.proc.is_alive():
-                self.restarts += 1
-                self._spawn()
+            for i, proc in enumerate(self.procs):
+                if proc is not None and not proc.is_alive():
+                    self.restarts += 1
+                    self._spawn(i)
 
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.is_alive()
+        return any(p is not None and p.is_alive() for p in self.procs)
 
     def stop(self) -> None:
+        """Stop the workers now: two SIGTERMs make each hand its job back to the queue at once."""
         self._stop.set()
-        if self.proc is not None and self.proc.is_alive():
-            self.proc.terminate()
-            self.proc.join(5)
+        live = [p for p in self.procs if p is not None and p.is_alive()]
+        for p in live:
+            p.terminate()
+        time.sleep(0.2)
+        for p in live:
+            if p.is_alive():
+                p.terminate()
+        for p in live:
+            p.join(5)
+            if p.is_alive():
+                p.kill()
 
 
 def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None = None, max_queue: int = 1000,
                lease_s: float = 30.0, rate: float = 20.0, burst: int = 40, max_body: int = MAX_BODY,
-               start_worker: bool = True, websub_secret: bytes | None = None, media: MediaStore | None = None):
-    data = Path(data)
+               start_worker: bool = True, websub_secret: bytes | None = None, media: MediaStore | None = None,
+               store_url: str | None = None, workers: int = 1, library: str | Path | None = None):
+    """The service's ASGI app. ``store_url``: the job store (default ``DATA/jobs.db``, made when new);
+    ``media``: the media store (default the ``DATA`` folder); ``workers``: embedded render worker processes
+    (0, or ``start_worker=False``: intake only); ``library``: a pre-rendered library for instant answers."""
+    if data is None and (store_url is None or media is None):
+        raise InputError("give --data DIR, or both --store URL and --media URL")
+    data = Path(data) if data is not None else None
     media = media if media is not None else open_media(data)
-    (data / "inputs").mkdir(parents=True, exist_ok=True)
-    store = JobStore(data / "jobs.db", max_queue=max_queue, lease_s=lease_s)
+    embedded = str(data / "jobs.db") if data is not None else None
+    store_url = str(store_url or embedded)
+    store = open_store(store_url, max_queue=max_queue, lease_s=lease_s, create=store_url == embedded)
     store.sweep()                                   # a restart: leases of dead workers run out and requeue
     limiter = RateLimiter(rate, burst)
-    supervisor = WorkerSupervisor(data, settings or {}, lease_s, media.url) if start_worker else None
+    n_workers = workers if start_worker else 0
+    supervisor = WorkerSupervisor(store_url, settings or {}, lease_s, media.url, n_workers) if n_workers else None
+    settings = settings or {}
+    lib = _open_library(library)
     requests = defaultdict(int)
     latency = deque(maxlen=2000)
 
@@ -217,7 +243,7 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
         if supervisor is not None and not supervisor.alive() and supervisor.restarts > 5:
             return error(503, "no render worker is running", {"Retry-After": "5"})
         try:
-            result = intake(store, data, body, request.headers.get("idempotency-key"))
+            result = intake(store, data, body, request.headers.get("idempotency-key"), settings=settings)
         except QueueFull as err:
             return error(503, f"queue full: {err}", {"Retry-After": "10"})
         except _Rejected as err:
@@ -255,7 +281,7 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
         results = []
         for doc in docs:
             try:
-                results.append(intake(store, data, doc))
+                results.append(intake(store, data, doc, settings=settings))
             except _Rejected as err:
                 results.append({"rejected": str(err)})
             except QueueFull as err:
@@ -274,6 +300,8 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
             names = set(media.names(key))
             out["report"] = _report(media, key) if "report.json" in names else None
             out["media"] = {n: f"/v1/jobs/{job_id}/media/{n}" for n in SERVED if n in names}
+        elif job["state"] in ("queued", "running") and lib is not None:
+            out.update(_library_answer(lib, job))
         return out
 
     @app.get("/v1/jobs/{job_id}/media/{name}", summary="A produced file (range requests supported)")
@@ -287,6 +315,13 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
             return error(404, "this job did not make that medium")
         return media_response(media, job["result_dir"], name, media_type=SERVED[name],
                               range_header=request.headers.get("range"))
+
+    @app.get("/v1/library/{entry}/{name}", summary="A file of a pre-rendered library entry")
+    def library_media(entry: str, name: str):
+        path = lib.path(entry, name) if lib is not None and name in SERVED else None
+        if path is None:
+            return error(404, "no such library entry or medium")
+        return FileResponse(path, media_type=SERVED[name], filename=name)
 
     @app.get("/v1/alerts/{identifier}.xml", summary="The enriched CAP of an alert")
     def alert_xml(identifier: str, request: Request):
@@ -303,7 +338,8 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
         counts = store.counts()
         alive = supervisor.alive() if supervisor is not None else None
         pid = supervisor.proc.pid if supervisor is not None and supervisor.proc is not None else None
-        return {"ok": True, "media": media.describe(), "worker_alive": alive, "worker_pid": pid,
+        pids = [p.pid for p in supervisor.procs if p is not None] if supervisor is not None else []
+        return {"ok": True, "media": media.describe(), "worker_alive": alive, "worker_pid": pid, "worker_pids": pids,
                 "worker_restarts": supervisor.restarts if supervisor else 0, "jobs": counts}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
@@ -352,6 +388,29 @@ def create_app(data: str | Path, *, tokens: list[bytes], settings: dict | None =
     return app
 
 
+def _open_library(path):
+    if path is None:
+        return None
+    from cinealert.library import Library
+    return Library.open(path)
+
+
+def _library_answer(lib, job: dict) -> dict:
+    """The job's answer from the pre-rendered library while its tailored render waits or runs (or nothing)."""
+    keys = next((a["summary"].get("picture") for a in job["alerts"] if a["summary"].get("picture")), None)
+    hit = lib.match(**keys) if keys else None
+    if hit is None:
+        return {}
+    key, rec = hit
+    try:
+        report = json.loads((lib.root / rec["folder"] / "report.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    report["library"] = {"entry": key, "settings": rec.get("settings"), "matched_on": keys}
+    return {"state": "library", "render_state": job["state"], "report": report,
+            "media": {n: f"/v1/library/{key}/{n}" for n in SERVED if lib.path(key, n) is not None}}
+
+
 def _report(media: MediaStore, key: str) -> dict | None:
     try:
         return json.loads(media.read_bytes(key, "report.json").decode("utf-8"))
@@ -359,7 +418,7 @@ def _report(media: MediaStore, key: str) -> dict | None:
         return None
 
 
-def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) -> dict:
+def intake(store: JobStore, data: Path | None, body: bytes, idem: str | None = None, *, settings: dict | None = None) -> dict:
     """Check one alert and commit its job (or its Cancel / Update) to the store; the answer's body.
 
     Raises :class:`_Rejected` for an alert that cannot be taken and :class:`QueueFull` when the queue is
@@ -396,7 +455,7 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
                     results.append({"rejected": "a feed entry without CAP content (cinealert watch follows its link)"})
                     continue
                 try:
-                    results.append(intake(store, data, a.raw))
+                    results.append(intake(store, data, a.raw, settings=settings))
                 except _Rejected as err:
                     results.append({"rejected": str(err)})
             jobs = [r.get("job_id") for r in results if r.get("job_id")]
@@ -418,6 +477,9 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
     else:
         key = "cap:" + hashlib.sha256(f"{alert.sender}|{alert.identifier}|{alert.sent}".encode()).hexdigest()
     summary = alert.summary()
+    if alert.disaster:
+        from cinealert.library import alert_keys
+        summary["picture"] = alert_keys(alert)       # what a library entry must show to answer it
     refs = _references(alert)
     if alert.msg_type == "Cancel":
         jobs = store.jobs_of_references(refs)
@@ -428,14 +490,17 @@ def intake(store: JobStore, data: Path, body: bytes, idem: str | None = None) ->
     superseded = []
     if alert.msg_type == "Update" and refs:
         superseded = store.jobs_of_references(refs)
-    path = data / "inputs" / (hashlib.sha256(key.encode()).hexdigest()[:32] + {"cap": ".xml", "mois": ".json",
-                                                                              "keyword": ".txt"}[kind])
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomic(path, keyword.encode("utf-8") if keyword is not None else body, durable=True)
+    path = ""
+    if data is not None:                             # a local copy of the input, for the operator's records
+        path = data / "inputs" / (hashlib.sha256(key.encode()).hexdigest()[:32] + {"cap": ".xml", "mois": ".json",
+                                                                                  "keyword": ".txt"}[kind])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, keyword.encode("utf-8") if keyword is not None else body, durable=True)
     window = int(_epoch(alert.sent) // COALESCE_WINDOW_S)
     coalesce = (f"{alert.disaster}|{alert.level}|{alert.status}|{window}"
                 if alert.disaster and alert.msg_type == "Alert" and kind != "keyword" else None)
-    sub = store.submit(alert_key=key, kind=kind, input_path=str(path), priority=_priority(alert),
+    sub = store.submit(alert_key=key, kind=kind, input_path=str(path), priority=_priority(alert), settings=settings,
+                       input_body=keyword.encode("utf-8") if keyword is not None else body,
                        coalesce_key=coalesce, identifier=alert.identifier, sender=alert.sender,
                        sent=alert.sent or "", msg_type=alert.msg_type, summary=summary)
     if superseded:

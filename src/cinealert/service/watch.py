@@ -21,7 +21,7 @@ from pathlib import Path
 
 from cinealert.deliver.encode import write_atomic
 from cinealert.service.app import _Rejected, intake
-from cinealert.service.store import JobStore, QueueFull
+from cinealert.service.store import QueueFull, open_store
 
 SUFFIXES = (".xml", ".cap", ".json")
 _LINK = re.compile(rb"<link[^>]*?href=[\"']([^\"']+)[\"'][^>]*>|<link>\s*([^<\s]+)\s*</link>", re.I)
@@ -37,7 +37,7 @@ class Watcher:
         self.data = Path(data)
         self.data.mkdir(parents=True, exist_ok=True)
         self.server, self.token = (server.rstrip("/") if server else None), token
-        self.store = JobStore(self.data / "jobs.db") if server is None else None
+        self.store = open_store(self.data / "jobs.db", create=True) if server is None else None
         self.state_path = self.data / "watch.json"
         try:
             self.state = json.loads(self.state_path.read_text())

@@ -13,13 +13,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import socket
+import tempfile
 import threading
 import time
+import sys
 import traceback
 from pathlib import Path
 
 from cinealert.service.media_store import MediaStore, open_media
-from cinealert.service.store import JobStore
+from cinealert.service.store import JobStore, open_store
 
 
 def job_options(settings: dict):
@@ -30,6 +34,19 @@ def job_options(settings: dict):
             value = tuple(value)
         setattr(opts, key, value)
     return opts
+
+
+def _input_value(job: dict, folder: Path) -> str:
+    """What ``make`` reads for a job: the keyword itself, or a file holding the alert as it was sent."""
+    body = job.get("input")
+    if body is None:                                 # a job of a store made before inputs were kept in it
+        source = job["input_path"]
+        return Path(source).read_text(encoding="utf-8").strip() if job["kind"] == "keyword" else source
+    if job["kind"] == "keyword":
+        return body.decode("utf-8").strip()
+    path = folder / ("alert.json" if job["kind"] == "mois" else "alert.xml")
+    path.write_bytes(body)
+    return str(path)
 
 
 def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settings: dict) -> str:
@@ -49,10 +66,10 @@ def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settin
 
     t = threading.Thread(target=beat, daemon=True)
     t.start()
+    inputs = tempfile.TemporaryDirectory(prefix="cinealert-input-")
     try:
-        source = job["input_path"]
-        value = Path(source).read_text(encoding="utf-8").strip() if job["kind"] == "keyword" else source
-        opts = job_options(settings)
+        value = _input_value(job, Path(inputs.name))
+        opts = job_options(job.get("settings") or settings)
         opts.on_progress = lambda share: store.heartbeat(job["id"], job["attempt"], owner, progress=round(0.95 * share, 3))
         make(value, attempt_dir, opts)
     except InputError as err:
@@ -66,8 +83,12 @@ def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settin
         store.fail(job["id"], job["attempt"], owner, f"{type(err).__name__}: {err}\n{traceback.format_exc()[-1500:]}",
                    retry=True)
         return "queued"
+    except BaseException:                                       # handed back mid-render (worker shutting down)
+        shutil.rmtree(attempt_dir, ignore_errors=True)
+        raise
     finally:
         stop.set()
+        inputs.cleanup()
     if lost.is_set() or not store.heartbeat(job["id"], job["attempt"], owner):
         shutil.rmtree(attempt_dir, ignore_errors=True)          # cancelled, superseded or taken over
         return "lost"
@@ -79,25 +100,75 @@ def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settin
     return "done"
 
 
-def worker_main(data: str, settings_json: str, lease_s: float = 30.0, media_url: str | None = None) -> None:
-    """Entry point of the worker process: claim, render, repeat; sweep expired leases in between."""
+class _HandBack(BaseException):
+    """Raised inside a render by a second SIGTERM (or the drain timeout): hand the job back now."""
+
+
+def worker_main(store_url: str, settings_json: str = "{}", lease_s: float = 30.0, media_url: str | None = None,
+                drain_timeout: float | None = None, owner: str | None = None) -> None:
+    """A worker process: claim, render, repeat; sweep expired leases in between.
+
+    SIGTERM: finish the job at hand, then exit; a second SIGTERM, or ``drain_timeout`` seconds after the
+    first, hands the job back to the queue at once (another worker takes it without waiting for the lease)."""
     from cinealert.models import offline
 
     offline()
-    data_dir = Path(data)
-    store = JobStore(data_dir / "jobs.db", lease_s=lease_s)
-    settings = json.loads(settings_json)
-    media = open_media(media_url or data_dir)
-    owner = f"worker-{os.getpid()}"
-    (data_dir / "worker.pid").write_text(str(os.getpid()))
+    store = open_store(store_url, lease_s=lease_s)
+    media = open_media(media_url or Path(store_url).parent)
+    owner = owner or f"worker-{socket.gethostname()}-{os.getpid()}"
+    state = {"stopping": False, "job": None}
+
+    def on_term(signum, frame):
+        if state["stopping"] and state["job"] is not None:
+            raise _HandBack()
+        state["stopping"] = True
+        if drain_timeout is not None:
+            threading.Timer(drain_timeout, os.kill, (os.getpid(), signal.SIGTERM)).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, on_term)
+    work_loop(store, media, owner=owner, settings=json.loads(settings_json), state=state)
+
+
+def work_loop(store: JobStore, media: MediaStore, *, owner: str, settings: dict, state: dict) -> None:
+    """Claim and render jobs until ``state["stopping"]`` (set by a signal, or by a Ray actor's stop())."""
     last_sweep = 0.0
-    while True:
+    while not state["stopping"]:
         now = time.time()
-        if now - last_sweep > max(1.0, lease_s / 4):
+        if now - last_sweep > max(1.0, store.lease_s / 4):
             store.sweep()
             last_sweep = now
         job = store.claim(owner)
         if job is None:
             time.sleep(0.1)
             continue
-        run_job(store, job, owner=owner, media=media, settings=settings)
+        state["job"] = job
+        try:
+            run_job(store, job, owner=owner, media=media, settings=settings)
+        except _HandBack:
+            store.release(job["id"], job["attempt"], owner)
+            media.discard(job["id"], job["attempt"])
+            return
+        finally:
+            state["job"] = None
+
+
+def run_processes(store_url: str, media_url: str, settings: dict, *, n: int = 1, lease_s: float = 30.0,
+                  drain_timeout: float | None = None) -> None:
+    """``cinealert worker``: one worker in this process, or ``n`` worker processes (SIGTERM is passed on)."""
+    if not 1 <= n <= 256:
+        from cinealert.errors import InputError
+        raise InputError(f"--processes must be between 1 and 256, got {n}")
+    print(f"cinealert worker: {n} process(es) on {store_url}, media {media_url}", file=sys.stderr, flush=True)
+    if n == 1:
+        worker_main(store_url, json.dumps(settings), lease_s, media_url, drain_timeout)
+        return
+    import multiprocessing
+    ctx = multiprocessing.get_context("spawn")
+    procs = [ctx.Process(target=worker_main, args=(store_url, json.dumps(settings), lease_s, media_url,
+                                                   drain_timeout), name=f"cinealert-worker-{i}") for i in range(n)]
+    for p in procs:
+        p.start()
+    signal.signal(signal.SIGTERM, lambda *_: [os.kill(p.pid, signal.SIGTERM) for p in procs if p.is_alive()])
+    for p in procs:
+        p.join()

@@ -1,0 +1,62 @@
+"""A real PostgreSQL server on loopback for the tests: Debian's binaries, run as the ``postgres`` user in a
+temporary data directory, started once per test session; each test gets its own database."""
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+
+import pytest
+
+
+def _bin() -> str | None:
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/postgres"))
+    return os.path.dirname(found[-1]) if found else None
+
+
+def _as_postgres(args: list[str]) -> list[str]:
+    if os.geteuid() != 0:
+        return args
+    return ["runuser", "-u", "postgres", "--", *args]
+
+
+@pytest.fixture(scope="session")
+def pg_server():
+    """``postgresql://postgres@127.0.0.1:PORT`` of a server started for this session."""
+    pytest.importorskip("psycopg")
+    bindir = _bin()
+    if bindir is None:
+        if os.environ.get("CINEALERT_REQUIRE_POSTGRES") == "1":
+            pytest.fail("PostgreSQL is required (CINEALERT_REQUIRE_POSTGRES=1) but /usr/lib/postgresql/*/bin is missing")
+        pytest.skip("PostgreSQL server binaries not installed (Debian package postgresql)")
+    root = tempfile.mkdtemp(prefix="cinealert-pg-")
+    data = os.path.join(root, "data")
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    subprocess.run(_as_postgres([f"{bindir}/initdb", "-D", data, "-U", "postgres", "--auth=trust", "-E", "UTF8",
+                                 "--no-sync"]), check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
+    subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-o", opts, "-w", "-t", "60", "-l",
+                                 os.path.join(root, "log"), "start"]), check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_postgres([f"{bindir}/pg_ctl", "-D", data, "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def pg_url(pg_server):
+    """A new empty database on the session's server."""
+    import psycopg
+    name = "t_" + uuid.uuid4().hex[:12]
+    with psycopg.connect(pg_server + "/postgres", autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    return f"{pg_server}/{name}"
