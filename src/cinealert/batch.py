@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sys
 import time
 import uuid
@@ -167,24 +166,8 @@ class Batch:
                     yield futures[fut], None, _reason(err)
 
     def _connect_ray(self) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise InputError("--engine ray needs the ray package (pip install ray)") from None
-        if self.ray_address and self.ray_address != "auto":
-            host, _, port = self.ray_address.rpartition(":")
-            try:
-                socket.create_connection((host or "127.0.0.1", int(port)), timeout=3).close()
-            except (OSError, ValueError):
-                raise InputError(f"no Ray cluster answers at {self.ray_address} (start one with "
-                                 "`ray start --head`, or leave --ray-address out for a local one)") from None
-        if not ray.is_initialized():
-            try:
-                ray.init(address=self.ray_address, include_dashboard=False, log_to_driver=False,
-                         runtime_env={"env_vars": {"PYTHONPATH": os.environ.get("PYTHONPATH", "")}}
-                         if os.environ.get("PYTHONPATH") else None)
-            except Exception as err:  # noqa: BLE001 - ray raises ConnectionError, RuntimeError, …
-                raise InputError(f"cannot join the Ray cluster at {self.ray_address}: {err}") from None
+        from cinealert.service.ray_engine import connect
+        connect(self.ray_address)
 
     def _run_ray(self, todo: list[Entry]):
         import ray

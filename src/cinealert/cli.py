@@ -575,10 +575,19 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(f.strip() for f in text.split(",") if f.strip())
 
 
+def _job_settings(args: argparse.Namespace) -> dict:
+    """The render settings of `serve`/`worker` jobs, checked once here (formats included), so that a bad one
+    fails at start, not per job."""
+    from cinealert.pipeline import Options
+    formats = _formats(args.formats)
+    Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
+    return {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
+            "formats": list(formats)}
+
+
 def _serve(args: argparse.Namespace) -> None:
     import uvicorn
 
-    from cinealert.pipeline import Options
     from cinealert.service.app import create_app, read_tokens
     from cinealert.service.media_store import open_media
     tokens = read_tokens(args.token_file)
@@ -587,11 +596,7 @@ def _serve(args: argparse.Namespace) -> None:
     if not 0 <= args.workers <= 64:
         raise InputError(f"--workers must be between 0 and 64, got {args.workers}")
     media = open_media(args.media) if args.media else None
-    formats = _formats(args.formats)
-    settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
-                "formats": list(formats)}
-    # The jobs' settings are checked once here (formats included), so a bad one fails at start, not per job.
-    Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
+    settings = _job_settings(args)
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
                      rate=args.rate, burst=args.burst, start_worker=not args.no_worker, workers=args.workers,
                      store_url=args.store, library=args.library,
@@ -602,15 +607,11 @@ def _serve(args: argparse.Namespace) -> None:
 
 
 def _worker(args: argparse.Namespace) -> None:
-    from cinealert.pipeline import Options
     from cinealert.service.media_store import open_media
     from cinealert.service.store import open_store
     if args.engine not in ("local", "ray"):
         raise InputError(f"unknown engine {args.engine!r}; choose local or ray")
-    formats = _formats(args.formats)
-    Options(width=args.size[0], height=args.size[1], seconds=args.seconds, fps=args.fps, formats=formats).check()
-    settings = {"width": args.size[0], "height": args.size[1], "seconds": args.seconds, "fps": args.fps,
-                "formats": list(formats)}
+    settings = _job_settings(args)
     store = open_store(args.store, lease_s=args.lease)            # unreachable, unmigrated, newer: exit 2 now
     if args.media is None and not hasattr(store, "path"):
         raise InputError("a postgresql:// store needs --media (a shared folder or s3://BUCKET/PREFIX)")

@@ -45,6 +45,13 @@ INDEX = "library.json"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
+def _one_of(field: str, value, allowed) -> Any:
+    """``value`` if it is one of ``allowed``; else the ValueError pydantic reports for ``field``."""
+    if value not in allowed:
+        raise ValueError(f"{field} must be one of {', '.join(allowed)}, got {value!r}")
+    return value
+
+
 def _size(value: Any) -> tuple[int, int]:
     from cinealert.validate import check_size
     m = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", str(value))
@@ -85,23 +92,17 @@ class Entry(BaseModel):
     @classmethod
     def _level(cls, v):
         from cinealert.disasters import LEVELS
-        if v is not None and v not in LEVELS:
-            raise ValueError(f"level must be one of {', '.join(LEVELS)}, got {v!r}")
-        return v
+        return v if v is None else _one_of("level", v, LEVELS)
 
     @field_validator("time_of_day")
     @classmethod
     def _tod(cls, v: str) -> str:
-        if v not in HOUR_OF:
-            raise ValueError(f"time_of_day must be one of {', '.join(HOUR_OF)}, got {v!r}")
-        return v
+        return _one_of("time_of_day", v, HOUR_OF)
 
     @field_validator("season")
     @classmethod
     def _season(cls, v: str) -> str:
-        if v not in MONTH_OF:
-            raise ValueError(f"season must be one of {', '.join(MONTH_OF)}, got {v!r}")
-        return v
+        return _one_of("season", v, MONTH_OF)
 
     @field_validator("language")
     @classmethod
@@ -114,17 +115,13 @@ class Entry(BaseModel):
     @classmethod
     def _camera(cls, v: str) -> str:
         from cinealert.render import CAMERAS
-        if v not in CAMERAS:
-            raise ValueError(f"camera must be one of {', '.join(CAMERAS)}, got {v!r}")
-        return v
+        return _one_of("camera", v, CAMERAS)
 
     @field_validator("preset")
     @classmethod
     def _preset(cls, v):
         from cinealert.pipeline import PRESETS
-        if v is not None and v not in PRESETS:
-            raise ValueError(f"preset must be one of {', '.join(PRESETS)}, got {v!r}")
-        return v
+        return v if v is None else _one_of("preset", v, PRESETS)
 
     @field_validator("size")
     @classmethod
