@@ -187,4 +187,4 @@ def choose_among(alerts: list[Alert]) -> tuple[Alert, dict | None]:
                    f"severity {pick.severity}, urgency {pick.urgency} (the highest, then the first)")
     skipped = [_ev(f"alert #{a.position + 1}", f"{a.event or '(no event)'}: "
                    f"{a.disaster or 'no picture'}, {a.severity}/{a.urgency}") for a in alerts if a is not pick][:8]
-    return pick, record("alert", pick.position, because, *skipped)
+    return pick, record("alert", f"#{pick.position + 1}", because, *skipped)
