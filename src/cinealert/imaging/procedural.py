@@ -2358,11 +2358,12 @@ def _lightning(sc: _Scene, x0, y0, y1):
         pts.append((pts[-1][0] + sc.uni(-1, 1) * 0.025 * sc.W, y))
     bolt = np.array(pts)
     glow = _c(0.78, 0.80, 1.0)
-    sc.cv.lines([bolt], glow, max(7.0 * sc.u, 3.0), None, None, alpha=0.3)
-    sc.cv.lines([bolt], _c(0.97, 0.97, 1.0), max(2.4 * sc.u, 1.2), None, None)
+    # the bolt stays put while the cloud behind it boils (a drifting bolt would ghost): no moving region
+    sc.cv.lines([bolt], glow, max(7.0 * sc.u, 3.0), Region.NONE, None, alpha=0.3)
+    sc.cv.lines([bolt], _c(0.97, 0.97, 1.0), max(2.4 * sc.u, 1.2), Region.NONE, None)
     k = int(rng.integers(3, 6))                            # one short fork
     fork = np.array([pts[k], (pts[k][0] + sc.uni(0.02, 0.05) * sc.W, pts[k][1] + 0.08 * (y1 - y0))])
-    sc.cv.lines([fork], _c(0.95, 0.95, 1.0), max(1.0 * sc.u, 1.0), None, None)
+    sc.cv.lines([fork], _c(0.95, 0.95, 1.0), max(1.0 * sc.u, 1.0), Region.NONE, None)
     sc.note("lightning bolt")
 
 
