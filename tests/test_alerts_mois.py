@@ -378,7 +378,7 @@ def test_split_helpers():
     ("화재", "[울산광역시] 온산공단 화재 발생, 창문을 닫으세요", ("wildfire", None, "화재", "Fire")),
     ("미세먼지", "[서울특별시] 미세먼지 경보 발령, 외출 자제", ("yellow_dust", "warning", "미세먼지경보", "Env")),
     ("해일", "[속초시] 해일주의보, 해안가 접근 금지", ("tsunami", "advisory", "해일주의보", "Geo")),
-    ("낙뢰", "[청주시] 낙뢰 주의, 야외활동 자제", ("heavy_rain", None, "낙뢰", "Met")),
+    ("낙뢰", "[청주시] 낙뢰 주의, 야외활동 자제", ("thunderstorm", None, "낙뢰", "Met")),
     ("교통", "[강릉시] 대설경보로 대관령 구간 차량 통제", ("heavy_snow", "warning", "대설경보", "Transport")),
     ("하천", "[구례군] 섬진강 홍수경보 발령", ("flood", "warning", "홍수경보", "Other")),
 ])

@@ -72,7 +72,7 @@ def key_of(text: str) -> str | None:
     ("Séisme de magnitude 5,2 ressenti en Provence", "earthquake"),
     ("Tremblement de terre dans les Pyrénées", "earthquake"),
     ("Risque de raz-de-marée après le séisme", "tsunami"),
-    ("Vigilance jaune orages sur le Sud-Ouest", "heavy_rain"),
+    ("Vigilance jaune orages sur le Sud-Ouest", "thunderstorm"),
     ("Avertissement de CANICULE Modéré", "heat_wave"),
     # Spanish
     ("Aviso naranja por lluvias intensas en la Comunidad Valenciana", "heavy_rain"),
@@ -85,13 +85,13 @@ def key_of(text: str) -> str | None:
     ("Sismo sacude la Ciudad de México", "earthquake"),
     ("Deslizamiento de tierra bloquea la carretera", "landslide"),
     ("Aviso de huracán para la costa de Yucatán", "typhoon"),
-    ("Tormenta con granizo esta tarde", "heavy_rain"),
+    ("Tormenta con granizo esta tarde", "thunderstorm"),
     ("Lluvia fuerte en la capital", "heavy_rain"),
     # Chinese (simplified and traditional)
     ("保定市气象台发布暴雨黄色预警信号", "heavy_rain"),
     ("上海中心气象台发布洪水预警", "flood"),
     ("长江流域发生洪涝灾害", "flood"),
-    ("雷电黄色预警：预计今夜有雷电活动", "heavy_rain"),
+    ("雷电黄色预警：预计今夜有雷电活动", "thunderstorm"),
     ("第9号台风即将登陆", "typhoon"),
     ("海上陸上颱風警報", "typhoon"),
     ("寒潮蓝色预警：气温将下降8℃", "cold_wave"),
@@ -245,7 +245,7 @@ def test_unconfirmed_codes_are_marked():
     ("TSW", "tsunami", "warning"), ("EQW", "earthquake", "warning"), ("FRW", "wildfire", "warning"),
     ("WSW", "heavy_snow", "warning"), ("BZW", "heavy_snow", "warning"),
     ("EWW", "strong_wind", "warning"), ("HWA", "strong_wind", "watch"),
-    ("SVR", "heavy_rain", "warning"), ("DSW", "yellow_dust", "warning"),
+    ("SVR", "thunderstorm", "warning"), ("DSW", "yellow_dust", "warning"),
     ("SSW", "storm_surge", "warning"), ("CFW", "storm_surge", "warning"),
 ])
 def test_same_codes(code, key, level):
@@ -500,14 +500,14 @@ def test_every_type_is_complete():
         assert d.segmenter_keywords and d.regions
         assert set(d.names) >= {"en", "ko", "fr", "es", "zh"}
         assert d.names["en"] == d.name_en and d.names["ko"] == d.name_ko
-        assert set(d.words) == set(LANGUAGES)
+        assert set(d.words) >= set(LANGUAGES)      # and more from data/event_terms.json
         for lang in ("en", "ko", "fr", "es", "zh"):
             assert d.words[lang], (d.key, lang)
         assert d.codes, d.key
         for lang, words in d.words.items():         # every word finds its own type
             for w in words:
                 found = detect_disaster(w)
-                shared = any(w in o.words[lang] for o in DISASTERS.values() if o.key != d.key)
+                shared = any(w in o.words.get(lang, ()) for o in DISASTERS.values() if o.key != d.key)
                 assert found is not None and (found.key == d.key or shared), (d.key, lang, w)
 
 

@@ -796,7 +796,10 @@ def _run(args: argparse.Namespace) -> int:
                 if k:
                     print()
                 for key, v in a.summary().items():
-                    print(f"{key:11s} {v}")
+                    if key != "why":
+                        print(f"{key:11s} {v}")
+                for w in a.why:
+                    print(f"why         {w['decision']} = {w['value']}: {w['because']}")
                 for problem in a.schema_errors:
                     print(f"schema      {problem}")
                 for w in a.warnings:

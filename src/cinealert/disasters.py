@@ -36,7 +36,8 @@ from cinealert.errors import InputError
 from cinealert.regions import Region
 
 #: Scene families that the procedural illustrator can draw.
-SCENES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", "earthquake", "coastal")
+SCENES = ("flood", "landslide", "drought", "wildfire", "heavy_snow", "typhoon", "earthquake", "coastal",
+          "thunderstorm")
 
 #: Whole-frame effects of the motion stage (in addition to moving regions).
 EFFECTS = ("rain", "snowfall", "embers", "shake", "heat_haze", "dust_haze", "wind")
@@ -182,7 +183,8 @@ class _Spec:
 #   화재 and the CAP-CP codes urbanFire/industryFire) are pictured as a wildfire: flames and smoke
 #   are the only fire picture there is, and they read as "fire" wherever they burn.
 # * 雷雨大风 (the Chinese "thunderstorm gale" warning) is strong wind: the signal is issued for the
-#   gusts. 雷电 / thunderstorm / orage / tormenta are heavy rain.
+#   gusts. 雷电 / thunderstorm / orage / tormenta are a thunderstorm (its type, words and codes are in
+#   data/event_terms.json, with the words of the other languages).
 # * 森林火险 (forest fire danger) is a wildfire; 건조 / dry weather / red flag is dry weather.
 # * 해일 alone is both a tsunami and a storm surge; the tie goes to tsunami (listed first).
 _SPECS: list[_Spec] = [
@@ -212,21 +214,17 @@ _SPECS: list[_Spec] = [
                 "zh": "暴雨", "ja": "大雨"},
          words={
              "en": ("heavy rain", "heavy rainfall", "downpour", "torrential rain", "rainstorm",
-                    "rainfall", "intense rain", "excessive rainfall", "thunderstorm",
-                    "severe thunderstorm", "thunder", "lightning"),
-             "ko": ("호우", "집중호우", "국지성 호우", "폭우", "많은 비", "강한 비", "장대비", "장마",
-                    "뇌우", "낙뢰"),
+                    "rainfall", "intense rain", "excessive rainfall"),
+             "ko": ("호우", "집중호우", "국지성 호우", "폭우", "많은 비", "강한 비", "장대비", "장마"),
              "fr": ("fortes pluies", "forte pluie", "pluies intenses", "pluie intense",
-                    "pluies diluviennes", "pluie diluvienne", "fortes précipitations", "orage",
-                    "orages violents", "averses orageuses", "trombes d'eau", "épisode cévenol",
-                    "épisode méditerranéen", "foudre", "pluie", "pluies abondantes"),
+                    "pluies diluviennes", "pluie diluvienne", "fortes précipitations",
+                    "trombes d'eau", "épisode cévenol", "épisode méditerranéen", "pluie", "pluies abondantes"),
              "es": ("lluvias intensas", "lluvia intensa", "lluvia fuerte", "lluvias fuertes",
                     "fuertes lluvias", "lluvia torrencial", "lluvias torrenciales",
-                    "precipitaciones intensas", "aguacero", "tormenta", "tormenta eléctrica",
-                    "tormentas eléctricas", "lluvia"),
+                    "precipitaciones intensas", "aguacero", "lluvia"),
              "zh": ("暴雨", "大暴雨", "特大暴雨", "强降雨", "強降雨", "强降水", "強降水", "短时强降水",
-                    "豪雨", "大豪雨", "超大豪雨", "大雨", "雷电", "雷電", "雷雨", "雷暴"),
-             "ja": ("大雨", "豪雨", "集中豪雨", "線状降水帯", "雷雨", "落雷"),
+                    "豪雨", "大豪雨", "超大豪雨", "大雨"),
+             "ja": ("大雨", "豪雨", "集中豪雨", "線状降水帯"),
          },
          segmenter_keywords=("water", "river", "puddle", "rain"),
          regions=(W, C), effects=("rain",),
@@ -468,6 +466,52 @@ _SPECS: list[_Spec] = [
          motion="dry grass and dust stirring in a warm wind"),
 ]
 
+
+# ------------------------------------------------------------------------------------- the data file
+_REGION_NAMES = {r.name.lower(): r for r in Region}
+
+
+def _load_terms() -> dict:
+    """``data/event_terms.json``, read and checked once: new types, more words, code schemes, level colours."""
+    import json
+    from importlib import resources
+    data = json.loads(resources.files("cinealert").joinpath("data/event_terms.json").read_text("utf-8"))
+    for name in ("types", "words", "non_visual_words", "meteoalarm_awareness_type", "vtec_phenomena",
+                 "vtec_significance", "level_parameters", "colour_levels", "colour_rgb", "ending_words",
+                 "agency_nouns"):
+        if name not in data:
+            raise RuntimeError(f"data/event_terms.json lacks {name!r}")
+    for level in list(data["colour_levels"].values()) + list(data["vtec_significance"].values()):
+        if level not in LEVELS:
+            raise RuntimeError(f"data/event_terms.json: unknown level {level!r}; levels are {', '.join(LEVELS)}")
+    return data
+
+
+def _spec_from_data(t: dict) -> _Spec:
+    unknown = [r for r in t["regions"] if r not in _REGION_NAMES]
+    if unknown or t["scene"] not in SCENES or any(e not in EFFECTS for e in t["effects"]):
+        raise RuntimeError(f"data/event_terms.json: type {t['key']!r} has an unknown region, scene or effect")
+    return _Spec(key=t["key"], scene=t["scene"], cap_category=t["cap_category"], names=dict(t["names"]),
+                 words={lang: tuple(ws) for lang, ws in t["words"].items()},
+                 segmenter_keywords=tuple(t["segmenter_keywords"]),
+                 regions=tuple(_REGION_NAMES[r] for r in t["regions"]), effects=tuple(t["effects"]),
+                 motion=t["motion"])
+
+
+def _with_words(spec: _Spec, extra: dict[str, list[str]]) -> _Spec:
+    words = {lang: tuple(ws) for lang, ws in spec.words.items()}
+    for lang, ws in extra.items():
+        words[lang] = tuple(dict.fromkeys(words.get(lang, ()) + tuple(ws)))
+    return _Spec(**{**spec.__dict__, "words": words})
+
+
+TERMS = _load_terms()
+_SPECS += [_spec_from_data(t) for t in TERMS["types"]]
+_missing = set(TERMS["words"]) - {spec.key for spec in _SPECS}
+if _missing:
+    raise RuntimeError(f"data/event_terms.json: words for unknown types {sorted(_missing)}")
+_SPECS = [_with_words(spec, TERMS["words"].get(spec.key, {})) for spec in _SPECS]
+
 _ORDER = {spec.key: i for i, spec in enumerate(_SPECS)}
 
 
@@ -546,8 +590,8 @@ _TTA = _table("tta", [
     ("FLA", "flood", "advisory", "홍수주의보 (flood advisory)"),
     ("FLW", "flood", "warning", "홍수경보 (flood warning)"),
     ("FLS", "flood", None, "홍수상황 (flood situation)"),
-    ("SVA", "heavy_rain", "advisory", "뇌우주의보 (thunderstorm advisory)"),
-    ("SVR", "heavy_rain", "warning", "뇌우경보 (thunderstorm warning)"),
+    ("SVA", "thunderstorm", "advisory", "뇌우주의보 (thunderstorm advisory)"),
+    ("SVR", "thunderstorm", "warning", "뇌우경보 (thunderstorm warning)"),
     ("SVS", None, "warning", "악기상경보 (severe weather warning)"),
     ("SPS", None, None, "특이기상정보 (special weather information)"),
     ("SMW", "high_seas", "warning", "특수해양경보 (special marine warning)"),
@@ -633,8 +677,8 @@ _SAME = _table("same", [
     ("SSA", "storm_surge", "watch", "storm surge watch"),
     ("SSW", "storm_surge", "warning", "storm surge warning"),
     ("SMW", "high_seas", "warning", "special marine warning"),
-    ("SVA", "heavy_rain", "watch", "severe thunderstorm watch"),
-    ("SVR", "heavy_rain", "warning", "severe thunderstorm warning"),
+    ("SVA", "thunderstorm", "watch", "severe thunderstorm watch"),
+    ("SVR", "thunderstorm", "warning", "severe thunderstorm warning"),
     ("SVS", None, "advisory", "severe weather statement"),
     ("SPS", None, "advisory", "special weather statement"),
     ("TSA", "tsunami", "watch", "tsunami watch"),
@@ -734,7 +778,7 @@ _CAPCP = _table("capcp", [
     ("landslide", "landslide", None, "landslide"),
     ("tsunami", "tsunami", None, "tsunami"),
     ("hurricane", "typhoon", None, "hurricane"),
-    ("thunderstorm", "heavy_rain", None, "thunderstorm"),
+    ("thunderstorm", "thunderstorm", None, "thunderstorm"),
     ("tornado", _NV, None, "tornado"),
     ("civilEmerg", _NV, None, "civil emergency"),
     ("terrorism", _NV, None, "terrorism"),
@@ -785,7 +829,7 @@ _CAPCP = _table("capcp", [
 _CAP = _table("cap", [
     ("FLOOD", "flood", None, "flood"), ("RESERVOIRDIS", "flood", None, "reservoir discharge"),
     ("RAIN", "heavy_rain", None, "rain"), ("HVYRAIN", "heavy_rain", None, "heavy rain"),
-    ("THUNDERSTORM", "heavy_rain", None, "thunderstorm"),
+    ("THUNDERSTORM", "thunderstorm", None, "thunderstorm"),
     ("LANDSLIDE", "landslide", None, "landslide"), ("DEBRIS", "landslide", None, "debris flow"),
     ("DROUGHT", "drought", None, "drought"),
     ("FIRE", "wildfire", None, "fire"), ("BUSHFIRE", "wildfire", None, "bushfire"),
@@ -862,6 +906,7 @@ def _codes_for(key: str) -> tuple[str, ...]:
 def _build(spec: _Spec) -> DisasterType:
     names = dict(spec.names)
     words = {lang: tuple(spec.words.get(lang, ())) for lang in LANGUAGES}
+    words.update({lang: tuple(ws) for lang, ws in spec.words.items() if lang not in words})
     return DisasterType(
         key=spec.key, name_en=names["en"], name_ko=names["ko"], scene=spec.scene,
         codes=_codes_for(spec.key), words=words, segmenter_keywords=spec.segmenter_keywords,
@@ -934,7 +979,7 @@ DISASTER_TEXT_CATEGORIES: dict[str, str] = {
     "폭염": "heat_wave", "강풍": "strong_wind", "풍랑": "high_seas", "건조": "dry_weather",
     "황사": "yellow_dust", "미세먼지": "yellow_dust", "초미세먼지": "yellow_dust", "지진": "earthquake",
     "지진해일": "tsunami", "해일": "tsunami", "폭풍해일": "storm_surge", "산불": "wildfire",
-    "화재": "wildfire", "산사태": "landslide", "홍수": "flood", "가뭄": "drought", "낙뢰": "heavy_rain",
+    "화재": "wildfire", "산사태": "landslide", "홍수": "flood", "가뭄": "drought", "낙뢰": "thunderstorm",
 }
 
 #: Disaster-text categories that do not say what happened (기타, "other"; 교통, "traffic", which may be
@@ -1058,8 +1103,8 @@ for _alias, _target in _ALIASES.items():
 for _cat, _target in DISASTER_TEXT_CATEGORIES.items():
     _add_name(_cat, _target)
 for _d in _TYPES:                       # last: a single word of the tables ("séisme", "颱風")
-    for _lang in LANGUAGES:
-        for _w in _d.words.get(_lang, ()):
+    for _lang in _d.words:
+        for _w in _d.words[_lang]:
             _NAME_INDEX.setdefault(_key(_w), _d.key)
 
 
@@ -1143,12 +1188,13 @@ class _Matcher:
 
 _WORDS: dict[str, tuple[int, str]] = {}     # word -> (type order, key)
 for _d in _TYPES:
-    for _lang in LANGUAGES:
-        for _w in _d.words.get(_lang, ()):
+    for _lang in _d.words:
+        for _w in _d.words[_lang]:
             _WORDS.setdefault(_w, (_ORDER[_d.key], _d.key))
 _DISASTER_MATCHER = _Matcher(_WORDS)
 
 _NV_WORDS: dict[str, str] = {w: d for table in _NON_VISUAL_WORDS.values() for w, d in table.items()}
+_NV_WORDS.update({w: d for w, d in TERMS["non_visual_words"].items() if w not in _NV_WORDS})
 _NON_VISUAL_MATCHER = _Matcher(_NV_WORDS)
 _NV_NAME_INDEX: dict[str, str] = {_key(w): d for w, d in _NV_WORDS.items()}
 

@@ -441,6 +441,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "input": input_value,
         "alert": alert.summary() if alert is not None else None,
         "action": "update" if alert is not None and alert.msg_type == "Update" else "alert",
+        "why": [dict(w) for w in alert.why] if alert is not None else [],
         "disaster": disaster.key,
         "metadata": metadata.to_dict() if metadata is not None else None,
         "prompt": metadata.to_prompt() if metadata is not None else None,
@@ -526,12 +527,13 @@ def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clo
     from cinealert.deliver.encode import write_json
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    action = {"Cancel": "cancel"}.get(alert.msg_type, "none")
+    action = "end" if alert.ending else {"Cancel": "cancel"}.get(alert.msg_type, "none")
     report = {
         "input": input_value,
         "alert": alert.summary(),
         "action": action,
         "cancels": list(alert.references) if alert.msg_type == "Cancel" else [],
+        "why": [dict(w) for w in alert.why],
         "disaster": alert.disaster,
         "media": {},
         "backends": {"alerts": alert.source},

@@ -22,8 +22,7 @@ from cinealert.alerts import xmlsafe
 from cinealert.alerts.feeds import Found, find_alerts
 from cinealert.alerts.model import NOT_ACTUAL, Alert, Area, Info, MultiMap, Resource
 from cinealert.alerts.schema import schema_version_for, validate
-from cinealert.disasters import (DisasterType, detect_disaster, detect_level, disaster_for_code,
-                                 level_for_code)
+from cinealert.alerts import judge
 from cinealert.errors import InputError
 
 #: Namespaces of the CAP versions this reader knows.
@@ -389,7 +388,7 @@ class CapParser:
         """Choose the info block, classify the disaster and level, and note status, type and expiry."""
         warnings = alert.warnings
         if alert.infos:
-            alert.info_index = self.select_info(alert.infos, lang, warnings)
+            alert.info_index = self.select_info(alert.infos, lang, warnings, alert.why)
             self.classify(alert)
         elif alert.msg_type not in ("Cancel", "Ack", "Error"):
             warnings.append("the alert has no <info> block: nothing to show")
@@ -414,10 +413,13 @@ class CapParser:
                 ago = f"{hours:.1f} hours" if hours < 48 else f"{hours / 24:.0f} days"
                 warnings.append(f"the alert expired at {alert.expires} ({ago} ago)")
 
-    def select_info(self, infos: list[Info], lang: str | None, warnings: list[str]) -> int:
+    def select_info(self, infos: list[Info], lang: str | None, warnings: list[str],
+                    why: list[dict] | None = None) -> int:
         """The index of the info block in ``lang`` (exact, prefix, then base language), else the first
-        English one, else the first."""
+        block: the sender puts the language of the area first (German before English in Austria, Icelandic
+        before English in Iceland). The card and narration lead with it and give the others after."""
         langs = [(i.language or DEFAULT_LANGUAGE).lower() for i in infos]
+        why = why if why is not None else []
         if lang:
             want = lang.strip().lower().replace("_", "-")
             for test in (lambda l: l == want,
@@ -425,49 +427,48 @@ class CapParser:
                          lambda l: l.split("-")[0] == want.split("-")[0]):
                 for index, l in enumerate(langs):
                     if test(l):
+                        why.append(judge.record("language", infos[index].language, f"--lang {lang}",
+                                                judge._ev("language", infos[index].language)))
                         return index
             warnings.append(f"no info block in language {lang!r}; "
                             f"available: {', '.join(dict.fromkeys(langs))}")
-        for index, l in enumerate(langs):
-            if l.startswith("en"):
-                return index
+        if len(infos) > 1:
+            why.append(judge.record("language", infos[0].language,
+                                    f"the first of {len(infos)} <info> blocks ({', '.join(dict.fromkeys(langs))}) "
+                                    f"leads: senders put the language of the area first",
+                                    judge._ev("language", infos[0].language)))
         return 0
 
     def classify(self, alert: Alert) -> None:
-        """Set ``alert.disaster`` and ``alert.level`` from the chosen block, else from the others."""
+        """Set ``alert.disaster``, ``alert.level`` and ``alert.colour`` from the chosen block, else from the
+        others, each with its why record (:mod:`cinealert.alerts.judge`)."""
         chosen = alert.info
         order = [chosen] + [i for i in alert.infos if i is not chosen]
-        scratch: list[str] = []
         for info in order:
-            found = self._disaster(info, scratch if info is not chosen else alert.warnings)
-            if found is not None:
-                alert.disaster = found.key
-                if info is not chosen:
+            found, why = judge.classify_info(info)
+            if found is not None or (why and why[0]["value"] is None):
+                if found is not None and info is not chosen:
                     alert.warnings.append(f"disaster type taken from the {info.language} info block")
+                    why[0]["because"] += f" (in the {info.language} block)"
+                alert.why += why
+                alert.disaster = found.key if found is not None else None
+                if why and why[0]["because"].startswith("guessed"):
+                    alert.warnings.append(f"disaster type {found.key!r} guessed from the description")
                 break
         for info in order:
-            alert.level = (next((lv for _, c in info.event_codes if (lv := level_for_code(c))), None)
-                           or detect_level(info.event) or detect_level(info.headline))
-            if alert.level:
+            level, colour, why = judge.level_of(info)
+            if level:
+                alert.level, alert.colour = level, colour
+                alert.why.append(why)
                 break
-        if alert.disaster is None and alert.makes_media:
+        ending = judge.ending_of(alert)
+        if ending is not None:
+            alert.ending = True
+            alert.why.append(ending)
+            alert.warnings.append(f"{ending['because']}: no new media is made for it")
+        if alert.disaster is None and alert.msg_type not in ("Cancel", "Ack", "Error"):
             event = chosen.event or chosen.headline or "(no event)"
             alert.warnings.append(f"no visual template for event {event[:80]!r}")
-
-    @staticmethod
-    def _disaster(info: Info, warnings: list[str]) -> DisasterType | None:
-        for name, value in info.event_codes:
-            found = disaster_for_code(value, name)
-            if found is not None:
-                return found
-        for text in (info.event, info.headline):
-            found = detect_disaster(text)
-            if found is not None:
-                return found
-        found = detect_disaster(info.description)
-        if found is not None:
-            warnings.append(f"disaster type {found.key!r} guessed from the description")
-        return found
 
     @staticmethod
     def _enum(el: Element, name: str, allowed: tuple[str, ...], default: str,
@@ -503,15 +504,17 @@ def _shorten(references: list[str]) -> str:
 
 
 def choose(alerts: list[Alert]) -> Alert:
-    """The alert of a file to show: the first that can be pictured, else the first one.
+    """The alert of a file to draw: among those with a picture, the most severe, then the most urgent,
+    then the first (:func:`cinealert.alerts.judge.choose_among`); else the first one.
 
-    Several alerts in one file get a warning that says which one was taken.
+    Several alerts in one file get a warning and a why record that say which one was taken and why.
     """
     if not alerts:
         raise InputError("the document holds no alerts")
-    pick = next((a for a in alerts if a.disaster is not None and a.makes_media), alerts[0])
-    if len(alerts) > 1:
+    pick, why = judge.choose_among(alerts)
+    if why is not None:
+        pick.why.insert(0, why)
         ident = pick.identifier or pick.event or "(no identifier)"
         pick.warnings.insert(0, f"the file holds {len(alerts)} alerts; showing #{pick.position + 1} "
-                                f"({ident[:80]})")
+                                f"({ident[:80]}): {why['because']}")
     return pick

@@ -213,6 +213,10 @@ class Alert:
     warnings: list[str] = field(default_factory=list)
     links: list[str] = field(default_factory=list)
     position: int = 0
+    # how it was understood (cinealert.alerts.judge): why records, the sender's colour, an ending Update
+    why: list[dict] = field(default_factory=list)
+    colour: str | None = None
+    ending: bool = False
     raw: bytes | None = field(default=None, repr=False)
 
     # ----------------------------------------------------------------------------------------------
@@ -233,8 +237,9 @@ class Alert:
 
     @property
     def makes_media(self) -> bool:
-        """False for Cancel, Ack and Error messages: they carry no new alert to picture."""
-        return self.msg_type not in NO_MEDIA_TYPES
+        """False for Cancel, Ack and Error messages and for an Update that ends the warning: they carry
+        no new alert to picture."""
+        return self.msg_type not in NO_MEDIA_TYPES and not self.ending
 
     def area_names(self) -> list[str]:
         return [a.description for a in self.areas if a.description]
@@ -275,6 +280,9 @@ class Alert:
             "expired": self.expired,
             "references": list(self.references),
             "areas": self.area_names(),
+            "colour": self.colour,
+            "ending": self.ending,
+            "why": [dict(w) for w in self.why],
         }
 
 

@@ -84,7 +84,9 @@ _WEAK_KEYS = frozenset({"sn", "msg", "create_date", "location_name", "location_i
                         "disaster_name", "reg_ymd", "mdfcn_ymd"})
 
 _SENDER = re.compile(r"^\s*[\[［【]\s*([^\[\]［］【】\n]{1,40}?)\s*[\]］】]\s*")
-_SENTENCE_END = re.compile(r"(?<=[.!?。])\s+|\n")
+# A sentence ends at . ! ? 。 and a space, but a number's dot is a date ("6. 25.(수) 14시경") unless a word
+# follows it.
+_SENTENCE_END = re.compile(r"(?<=[.!?。])(?<!\d\.)\s+|(?<=\d\.)\s+(?=[^\d\s(])|\n")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _TIME_SEP = re.compile(

@@ -26,7 +26,8 @@ from cinealert.deliver.fonts import font_for, load_font, missing_glyphs
 from cinealert.evaluate.cinemagraph import relative_luminance
 
 #: Severity colours (sRGB) of the band and the pictogram's plate.
-COLOURS = {"red": (200, 16, 32), "orange": (235, 120, 20), "yellow": (240, 200, 20), "blue": (30, 90, 200)}
+COLOURS = {"red": (200, 16, 32), "orange": (235, 120, 20), "yellow": (240, 200, 20), "blue": (30, 90, 200),
+           "green": (0, 128, 60)}
 TEXT_RGB = (255, 255, 255)
 PANEL_RGB = (10, 14, 24)
 MIN_CONTRAST = 4.5
@@ -67,21 +68,30 @@ _ACTIONS = {
     "cold": {"en": "Stay warm indoors. Protect pipes and check on neighbours.",
              "ko": "실내에서 따뜻하게 지내고 수도관 동파에 대비하세요.",
               "fr": "Restez au chaud à l'intérieur. Protégez les canalisations.", "es": "Manténgase abrigado en casa. Proteja las tuberías.", "zh": "请在室内保暖，做好水管防冻。"},
+    "storm": {"en": "Go indoors now: lightning strikes far from the storm. Keep away from trees and water.",
+              "ko": "즉시 건물 안으로 대피하고 나무와 물가에서 멀리 떨어지세요.",
+              "fr": "Rentrez à l'abri : la foudre frappe loin de l'orage. Évitez arbres et plans d'eau.",
+              "es": "Entre en un edificio: los rayos caen lejos de la tormenta. Aléjese de árboles y agua.",
+              "zh": "请立即进入室内，雷电可在远处落下，远离树木和水边。"},
     "dust": {"en": "Stay indoors and wear a mask outside.", "ko": "외출을 자제하고 외출 시 마스크를 쓰세요.",
               "fr": "Restez à l'intérieur et portez un masque dehors.", "es": "Quédese en casa y use mascarilla al salir.", "zh": "请减少外出，外出时佩戴口罩。"},
 }
 _FAMILY = {"flood": "water", "heavy_rain": "water", "tsunami": "coast", "storm_surge": "coast",
            "high_seas": "coast", "wildfire": "fire", "dry_weather": "fire", "heavy_snow": "snow",
            "typhoon": "wind", "strong_wind": "wind", "earthquake": "quake", "landslide": "slide",
-           "heat_wave": "heat", "drought": "heat", "cold_wave": "cold", "yellow_dust": "dust"}
+           "heat_wave": "heat", "drought": "heat", "cold_wave": "cold", "yellow_dust": "dust",
+           "thunderstorm": "storm"}
 
 
 def _lang(code: str | None) -> str:
     return (code or "en").lower().replace("_", "-").split("-")[0]
 
 
-def severity_colour(level: str | None, severity: str | None) -> str:
-    """The band's colour name for a level (advisory/watch/warning) and a CAP severity."""
+def severity_colour(level: str | None, severity: str | None, sender_colour: str | None = None) -> str:
+    """The band's colour name: the sender's own colour where it has one (MeteoAlarm, GDACS, ...),
+    else from a level (advisory/watch/warning) and a CAP severity."""
+    if sender_colour in COLOURS:
+        return sender_colour
     if level == "warning" or severity in ("Extreme", "Severe"):
         return "red"
     if level == "watch":
@@ -116,7 +126,8 @@ def shorten(text: str, limit: int) -> str:
     text = re.sub(r"^(recommended actions?|instructions?)\s*:\s*", "", text, flags=re.I)
     if len(text) <= limit:
         return text
-    parts = re.split(r"(?<=[.!?。！？])\s*|(?<=[;；])\s*|\s(?=\d+\.)", text)
+    # not at a number's dot (dates: "6. 25.(수)", "25.06."), nor before a number that continues a date
+    parts = re.split(r"(?<=[.!?。！？])(?<!\d\.)\s*|(?<=\d\.)\s+(?=[^\d\s(])|(?<=[;；])\s*|(?<!\d\.)\s(?=\d+\.)", text)
     out = ""
     for p in parts:
         if not p:
@@ -193,7 +204,8 @@ def card_text(alert, disaster, *, second_language: str | None = "en") -> CardTex
         _ACTIONS[_FAMILY.get(disaster.key, "water")]["en"]
     return CardText(title=title, subtitle=subtitle, area=area, action=action,
                     time=format_time(alert.sent if alert is not None else None, lang),
-                    language=lang, colour=severity_colour(level, severity), disaster=disaster.key)
+                    language=lang, colour=severity_colour(level, severity, getattr(alert, "colour", None)),
+                    disaster=disaster.key)
 
 
 # ------------------------------------------------------------------------------------------- pictograms
@@ -242,6 +254,13 @@ def pictogram(disaster: str, size: int, colour: str) -> np.ndarray:
     elif fam == "wind":                                               # a spiral of wind
         pts = [(c + math.cos(t) * t * s * 0.03, c + math.sin(t) * t * s * 0.03) for t in np.linspace(0.5, 4.2 * math.pi, 80)]
         d.line(pts, fill=white, width=w, joint="curve")
+    elif fam == "storm":                                              # a cloud with a lightning bolt
+        for x, y, r in ((0.36, 0.4, 0.16), (0.56, 0.32, 0.2), (0.7, 0.44, 0.13)):
+            d.ellipse((s * (x - r), s * (y - r), s * (x + r), s * (y + r)), fill=white)
+        d.rectangle((s * 0.22, s * 0.42, s * 0.82, s * 0.56), fill=white)
+        d.polygon([(s * 0.52, s * 0.5), (s * 0.4, s * 0.72), (s * 0.5, s * 0.72), (s * 0.42, s * 0.9),
+                   (s * 0.64, s * 0.64), (s * 0.54, s * 0.64), (s * 0.62, s * 0.5)], fill=COLOURS[colour] + (255,),
+                  outline=white, width=max(2, w // 2))
     elif fam == "quake":                                              # a house over a crack
         d.polygon([(s * 0.22, s * 0.45), (c, s * 0.2), (s * 0.78, s * 0.45)], fill=white)
         d.rectangle((s * 0.3, s * 0.45, s * 0.7, s * 0.66), fill=white)

@@ -607,6 +607,18 @@ RECIPES: dict[str, Recipe] = {
          "a mountain ridge lost in the dust haze"),
         ("with a stifling, gritty air", "with the whole world tinted yellow"),
         "spring", "circle dolly-zoom"),
+    "thunderstorm": _r(
+        "wet", "storm", "ko_valley ko_paddies ko_riverside ko_hanok ko_city",
+        "en_farmland en_suburb en_main_street en_river_town",
+        ("A towering thunderstorm breaks over {place}",
+         "A dark cumulonimbus looms over {place} as lightning strikes the hills",
+         "Gusts drive heavy rain across {place} under a thunderstorm"),
+        ("trees bending in the storm gusts", "rain slanting across the road in the gusts",
+         "leaves and twigs blown across the yard", "puddles whipped by the gusts"),
+        ("a towering cumulonimbus cloud with a flat anvil top", "a lightning bolt striking the distant hills",
+         "hills fading behind curtains of rain"),
+        ("with the rumble of thunder", "with the air charged before the next strike"),
+        "summer", "circle swing zoom-in"),
     "dry_weather": _r(
         "dry", "clear", "ko_valley ko_hillside ko_hanok ko_paddies",
         "en_forest_hills en_farmland en_mountain_village en_suburb",
@@ -710,6 +722,15 @@ def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
+_HAIL = re.compile(r"\bhail|grêle|granizo|hagel|grandine|град|우박|冰雹|雹|ひょう", re.I)
+
+
+def says_hail(alert: Alert) -> bool:
+    """True when the alert's own text (event, headline, description, any block) speaks of hail."""
+    return any(_HAIL.search(" ".join((i.event, i.headline, i.description))) for i in alert.infos) or \
+        bool(_HAIL.search(" ".join((alert.event or "", alert.headline or ""))))
+
+
 class TemplateGenerator:
     """Writes scene metadata from hand-made pools of phrases, varied by seed."""
 
@@ -753,6 +774,8 @@ class TemplateGenerator:
         sky = rng.choice(SKIES[weather][group])
         lighting = rng.choice(LIGHTS[weather][group])
         self._cover(rng, disaster, recipe, landscape, f"{scene} {sky}", fg, bg)
+        if disaster.key == "thunderstorm" and says_hail(alert):
+            fg.append("hailstones bouncing on the ground")      # hail only where the alert says hail
 
         severe = alert.level == "warning" or alert.severity in ("Extreme", "Severe")
         mood = f"{rng.choice(MOODS_SEVERE if severe else MOODS_MILD)}, {rng.choice(recipe.feel)}"
