@@ -595,8 +595,12 @@ def _serve(args: argparse.Namespace) -> None:
         raise InputError("serve needs --data DIR, or both --store URL and --media URL")
     if not 0 <= args.workers <= 64:
         raise InputError(f"--workers must be between 0 and 64, got {args.workers}")
-    media = open_media(args.media) if args.media else None
     settings = _job_settings(args)
+    if args.store and args.media:                            # a bad store is refused before the media folder is made
+        from cinealert.service.store import open_store
+        embedded = str(Path(args.data) / "jobs.db") if args.data else None
+        open_store(args.store, create=args.store == embedded)
+    media = open_media(args.media) if args.media else None
     app = create_app(args.data, tokens=tokens, settings=settings, max_queue=args.max_queue, lease_s=args.lease,
                      rate=args.rate, burst=args.burst, start_worker=not args.no_worker, workers=args.workers,
                      store_url=args.store, library=args.library,
@@ -616,13 +620,15 @@ def _worker(args: argparse.Namespace) -> None:
     if args.media is None and not hasattr(store, "path"):
         raise InputError("a postgresql:// store needs --media (a shared folder or s3://BUCKET/PREFIX)")
     media_url = args.media or str(store.path.parent)
-    open_media(media_url)
     if args.engine == "ray":
-        from cinealert.service.ray_engine import run_actors
+        from cinealert.service.ray_engine import connect, run_actors
+        connect(args.ray_address)                                  # an unreachable cluster: exit 2, nothing made
+        open_media(media_url)
         run_actors(args.store, media_url, settings, actors=args.actors, address=args.ray_address,
                    gpus=args.gpus_per_actor, cpus=args.cpus_per_actor, lease_s=args.lease)
         return
     from cinealert.service.worker import run_processes
+    open_media(media_url)
     run_processes(args.store, media_url, settings, n=args.processes, lease_s=args.lease,
                   drain_timeout=args.drain_timeout)
 
