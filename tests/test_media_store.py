@@ -77,6 +77,7 @@ def test_discard_and_cleanup(media):
     media.publish("job4", 2, _render(media, "job4", 2))
     work3 = _render(media, "job4", 3)
     media.publish("job4", 3, work3)
+    assert media.names("jobs/job4/attempt-1") == media.names("jobs/job4/attempt-3") == sorted(FILES)  # read: cached
     media.discard("job4", 3)                          # a fenced-out attempt
     assert media.names("jobs/job4/attempt-3") == []
     media.cleanup("job4", keep="jobs/job4/attempt-2")

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 
@@ -29,6 +30,7 @@ from cinealert.errors import InputError
 
 MANIFEST = "_published.json"
 _CHUNK = 1 << 20
+_MANIFEST_TTL_S = 60.0
 
 
 def attempt_key(job_id: str, attempt: int) -> str:
@@ -189,6 +191,7 @@ class S3Media(MediaStore):
         endpoint_url = endpoint_url or os.environ.get("AWS_ENDPOINT_URL") or os.environ.get("AWS_ENDPOINT_URL_S3")
         kwargs = {"client_kwargs": {"endpoint_url": endpoint_url}} if endpoint_url else {}
         self.endpoint = endpoint_url
+        self._manifests: dict[str, tuple[float, dict]] = {}
         self.fs = s3fs.S3FileSystem(skip_instance_cache=True, use_listings_cache=False,
                                     config_kwargs={"connect_timeout": 5, "read_timeout": 30,
                                                    "retries": {"max_attempts": 2}}, **kwargs)
@@ -222,6 +225,7 @@ class S3Media(MediaStore):
 
     def _remove(self, key: str) -> None:
         path = self._path(key)
+        self._manifests.pop(key, None)
         try:
             self.fs.rm(self._path(key, MANIFEST))                  # unpublish first, then the files
         except FileNotFoundError:
@@ -246,11 +250,20 @@ class S3Media(MediaStore):
                 self._remove(f"jobs/{job_id}/{tail}")
 
     def _manifest(self, key: str) -> dict:
+        """Names and sizes published under ``key`` ({} if unpublished). A published key never changes, so
+        manifests found are kept (a bounded number, for a short while): one GET less per ranged read."""
+        hit = self._manifests.get(key)
+        if hit is not None and time.monotonic() - hit[0] < _MANIFEST_TTL_S:
+            return hit[1]
         try:
             with self.fs.open(self._path(key, MANIFEST), "rb") as f:
-                return json.loads(f.read())
+                manifest = json.loads(f.read())
         except FileNotFoundError:
             return {}
+        if len(self._manifests) >= 256:
+            self._manifests.pop(next(iter(self._manifests)))
+        self._manifests[key] = (time.monotonic(), manifest)
+        return manifest
 
     def names(self, key: str) -> list[str]:
         try:
