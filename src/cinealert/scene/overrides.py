@@ -131,7 +131,9 @@ def load_mask_png(path: str | Path, shape: tuple[int, int], *, default: Region,
         lut = np.array([0] + [int(c) for c in classes], np.uint8)
         return lut[index.astype(np.intp)]
     if _is_palette_png(p):
-        index = arr if arr.ndim == 2 else arr[..., 0]
+        from PIL import Image
+        with Image.open(p) as im:
+            index = np.asarray(im)                       # the palette indices, not the colours
         if int(index.max()) > max(Region):
             raise InputError(f"palette mask {str(p)!r} holds index {int(index.max())}; region classes go to "
                              f"{int(max(Region))} (see report.json scene.region_classes).")
@@ -202,18 +204,24 @@ def depth_to_png16(depth: np.ndarray) -> np.ndarray:
     return np.round(v * 65535.0).astype(np.uint16)
 
 
-def write_regions_png(path: str | Path, regions: np.ndarray) -> None:
-    """Write a region map as a palette PNG whose pixel values are :class:`Region` values."""
+def regions_png_bytes(regions: np.ndarray) -> bytes:
+    """A region map as palette PNG bytes whose pixel values are :class:`Region` values (regions.png)."""
+    import io
+
     from PIL import Image
     im = Image.fromarray(regions.astype(np.uint8), mode="P")
     im.putpalette([c for rgb in PALETTE for c in rgb] + [0] * (768 - 3 * len(PALETTE)))
-    im.save(path, format="PNG")
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
 
 
-def write_depth_png(path: str | Path, depth: np.ndarray) -> None:
-    """Write ``depth`` as a 16-bit grey PNG (white = near, see :func:`depth_to_png16`)."""
-    if not cv2.imwrite(str(path), depth_to_png16(depth)):
-        raise OSError(f"could not write {path}")
+def depth_png_bytes(depth: np.ndarray) -> bytes:
+    """``depth`` as 16-bit grey PNG bytes (white = near, see :func:`depth_to_png16`; depth.png)."""
+    ok, buf = cv2.imencode(".png", depth_to_png16(depth))
+    if not ok:
+        raise ValueError("could not encode the depth map as PNG")
+    return buf.tobytes()
 
 
 def region_legend() -> dict[str, int]:
