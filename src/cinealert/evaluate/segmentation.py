@@ -1,8 +1,10 @@
 """Scoring moving-region maps against hand-drawn masks (the real-image development set).
 
 The set lives in ``tests/data/real`` (``devset.json`` lists image, mask, disaster, scored classes and
-whether the image is held out of tuning). IoU per class is ``|pred ∩ true| / |pred ∪ true|``; a class
-absent from both counts as 1 (nothing was wrongly set moving), absent from the truth but predicted as 0.
+whether the image is held out of tuning). IoU per class is ``|pred ∩ true| / |pred ∪ true|``. A class
+absent from the truth (a clear sky that must stay still) has no IoU; it scores
+``max(0, 1 - predicted share of the image / ABSENT_TOLERANCE)``: 1 when nothing is wrongly set moving,
+0 when 5% of the picture or more is.
 """
 from __future__ import annotations
 
@@ -17,6 +19,9 @@ import numpy as np
 
 from cinealert.disasters import get_disaster
 from cinealert.regions import Region, region_from_name
+
+#: Share of the image wrongly given a class absent from the truth that scores 0.
+ABSENT_TOLERANCE = 0.05
 
 DEVSET = Path(__file__).resolve().parents[3] / "tests" / "data" / "real"
 
@@ -66,5 +71,7 @@ def score_item(segmenter, item: DevItem) -> dict:
     row = {"image": item.name, "held_out": item.held_out, "ms": round(ms, 1),
            "moving": iou(pred != Region.NONE, item.truth != Region.NONE)}
     for c in item.classes:
-        row[c.name.lower()] = iou(pred == c, item.truth == c)
+        truth = item.truth == c
+        row[c.name.lower()] = (iou(pred == c, truth) if truth.any()
+                               else max(0.0, 1.0 - float((pred == c).mean()) / ABSENT_TOLERANCE))
     return row
