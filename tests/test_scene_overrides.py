@@ -123,6 +123,8 @@ def test_depth_map_npy_is_honoured(tmp_path):
     (lambda p: cv2.imwrite(str(p / "m.png"), np.zeros((H, W), np.uint8)) and
      ["--mask", str(p / "m.png"), "--mask-classes", "water,lava-lamp"], ["'lava-lamp'"]),
     (lambda p: ["--mask-classes", "water"], ["needs --mask"]),
+    (lambda p: cv2.imwrite(str(p / "m.png"), np.ones((H, W), np.uint8)) and ["--mask", str(p / "m.png")],
+     ["--mask-classes"]),
     (lambda p: ["--mask", str(p / "missing.json")], ["no such file"]),
 ])
 def test_bad_override_files_exit_2_with_one_line(tmp_path, make_bad, words):

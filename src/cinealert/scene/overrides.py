@@ -140,6 +140,9 @@ def load_mask_png(path: str | Path, shape: tuple[int, int], *, default: Region,
         return index.astype(np.uint8)
     grey = arr if arr.ndim == 2 else cv2.cvtColor(arr[..., :3], cv2.COLOR_BGR2GRAY)
     white = grey >= (32768 if grey.dtype == np.uint16 else 128)
+    if not white.any() and 0 < int(grey.max()) <= len(Region):
+        raise InputError(f"mask {str(p)!r} has no white pixels but holds small values up to {int(grey.max())}: "
+                         "a class-index mask? Name its classes with --mask-classes (e.g. water,fire).")
     return np.where(white, int(default), 0).astype(np.uint8)
 
 
