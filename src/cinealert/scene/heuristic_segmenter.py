@@ -61,9 +61,23 @@ def cloud_score(cues: SceneCues) -> np.ndarray:
     return whitish * patchy
 
 
-def water_score(cues: SceneCues) -> np.ndarray:
-    """Water: below the horizon; blue, grey(-green), muddy brown or mirroring the sky;
-    fairly smooth, with horizontally elongated structure."""
+def _fire_glow(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32: water mirroring a fire above it: the fire's hue and chroma, dimmer,
+    level structure, below the bulk of the flames."""
+    if not fire.any():
+        return np.zeros(cues.shape, np.float32)
+    lab = cues.lab
+    fire_ab = np.median(lab[fire][:, 1:], axis=0)
+    bottom = float(np.percentile(np.nonzero(fire)[0], 90))
+    below = ramp(cues.rows(), bottom, bottom + 0.03 * cues.shape[0])
+    tint = ramp(np.linalg.norm(lab[..., 1:] - fire_ab, axis=2), 30.0, 15.0)
+    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, 0.1, 0.35) * below
+
+
+def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
+    """Water: below the horizon; blue, grey(-green), muddy brown, mirroring the sky or a fire
+    above it (``fire``: ``(h, w)`` bool flames, when the scene has them); fairly smooth, with
+    horizontally elongated structure."""
     hue, sat, val = cues.hue, cues.sat, cues.val
     blue = hue_near(hue, 205.0, 45.0) * ramp(sat, 0.05, 0.15)
     # Grey water is smooth and lies flat; grey rock, roads and dark forest are rougher.
@@ -71,6 +85,8 @@ def water_score(cues: SceneCues) -> np.ndarray:
         * ramp(cues.orientation, 0.0, 0.4)
     muddy = hue_near(hue, 32.0, 22.0) * ramp(sat, 0.1, 0.2) * ramp(sat, 0.7, 0.55) * ramp(val, 0.15, 0.3)
     colour = np.maximum(np.maximum(blue, grey), muddy)
+    if fire is not None:
+        colour = np.maximum(colour, _fire_glow(cues, fire))
     mirror = np.zeros(cues.shape, np.float32)
     if cues.sky.any():
         sky_lab = np.median(cues.lab[cues.sky], axis=0)
@@ -255,7 +271,7 @@ class HeuristicSegmenter:
     def _scores(self, cues: SceneCues, allowed: list[Region]) -> dict[Region, np.ndarray]:
         """``(h, w)`` float32 score of each allowed class on the working grid."""
         rules: dict[Region, Callable[[SceneCues], np.ndarray]] = {
-            Region.CLOUD: cloud_score, Region.WATER: water_score, Region.FOLIAGE: foliage_score,
+            Region.CLOUD: cloud_score, Region.FOLIAGE: foliage_score,
             Region.DEBRIS: debris_score, Region.DUST: dust_score, Region.SHIMMER: shimmer_score,
         }
         scores: dict[Region, np.ndarray] = {}
@@ -267,6 +283,8 @@ class HeuristicSegmenter:
                 scores[Region.FIRE] = fire_s
         if Region.SMOKE in allowed:
             scores[Region.SMOKE] = smoke_score(cues, fire, Region.CLOUD in allowed)
+        if Region.WATER in allowed:
+            scores[Region.WATER] = water_score(cues, fire if Region.FIRE in allowed else None)
         for region in allowed:
             if region in rules:
                 scores[region] = np.broadcast_to(rules[region](cues), cues.shape).astype(np.float32)
