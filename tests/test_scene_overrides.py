@@ -177,3 +177,28 @@ def test_water_and_fire_in_one_scene_are_kept_apart():
     assert (pred[river] == Region.FIRE).mean() < 0.05
     assert (pred[flames] == Region.WATER).mean() < 0.05
     assert (pred[flames] == Region.FIRE).mean() > 0.3
+
+
+def test_make_honours_a_labelme_mask_at_the_clip_size(tmp_path):
+    mask = _labelme(tmp_path, [{"label": "water", "points": [[0, 60], [127, 60], [127, 95], [0, 95]]}])
+    out = tmp_path / "out"
+    run = subprocess.run([sys.executable, "-m", "cinealert", "make", "flood", "--size", f"{W}x{H}",
+                          "--seconds", "0.5", "--fps", "8", "--formats", "mp4", "--camera", "static",
+                          "--quiet", "--mask", str(mask), "-o", str(out)],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    expected = np.zeros((H, W), np.uint8)
+    expected[60:96, :] = Region.WATER
+    np.testing.assert_array_equal(_regions_png(tmp_path), expected)
+
+
+def test_animate_size_scales_the_mask_with_the_photo(tmp_path):
+    # The photo is 128x96; --size 64x64 scales it by 2/3 and crops the sides; the mask follows.
+    mask = np.zeros((H, W), np.uint8)
+    mask[48:, :] = 255                                           # the lower half moves
+    cv2.imwrite(str(tmp_path / "m.png"), mask)
+    run = _animate(tmp_path, "--mask", str(tmp_path / "m.png"), "--size", "64x64")
+    assert run.returncode == 0, run.stderr
+    got = _regions_png(tmp_path)
+    assert got.shape == (64, 64)
+    assert (got[:31] == 0).all() and (got[33:] == Region.WATER).all()
