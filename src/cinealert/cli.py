@@ -157,6 +157,15 @@ def _render_options(p: argparse.ArgumentParser) -> None:
     b.add_argument("--depth", default=None, metavar="NAME|DIR",
                    help=f"depth: {', '.join(registry.names('depth'))}, or a DPT / Depth Anything folder "
                         "(default: the image's exact hints, else heuristic)")
+    b.add_argument("--mask", default=None, metavar="PNG|JSON",
+                   help="your own moving regions instead of --segmenter, at the picture's size: a PNG (white "
+                        "= moves, as the disaster's first class), a class-index PNG with --mask-classes, "
+                        "regions.png from an earlier run, or labelme JSON polygons labelled water, fire, ...")
+    b.add_argument("--mask-classes", default=None, metavar="C1,C2",
+                   help="what a class-index --mask PNG's values 1, 2, ... are, e.g. water,fire (0 stays still)")
+    b.add_argument("--depth-map", default=None, metavar="PNG|NPY",
+                   help="your own depth instead of --depth, at the picture's size: NPY float (larger = "
+                        "farther) or a grey PNG (white = near, as depth.png is written); see docs/scene.md")
     b.add_argument("--inpainter", default=None, metavar="NAME|DIR",
                    help=f"fills what nearer layers hide: {', '.join(registry.names('inpainter'))}, or a "
                         "diffusers inpainting folder (default mirror)")
@@ -537,7 +546,8 @@ def _options(args: argparse.Namespace):
                    llm_model=getattr(args, "llm_model", None), renderer=args.renderer,
                    motion_model=args.motion_model, motion_from=args.motion_from, flow_cycles=args.flow_cycles,
                    formats=formats, preset=args.preset, max_bytes=max_bytes, card_language=card_language,
-                   progress=not args.quiet)
+                   mask=getattr(args, "mask", None), mask_classes=getattr(args, "mask_classes", None),
+                   depth_map=getattr(args, "depth_map", None), progress=not args.quiet)
 
 
 def _print_result(result) -> None:

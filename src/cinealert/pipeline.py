@@ -23,6 +23,7 @@ from cinealert.disasters import get_disaster, require_visual
 from cinealert.errors import InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
+from cinealert.scene.overrides import region_legend
 from cinealert.render import CAMERAS
 from cinealert.validate import check_size
 
@@ -80,6 +81,9 @@ class Options:
     preset: str | None = None        # a key of PRESETS (already applied to size, fps and formats)
     max_bytes: int | None = None     # byte budget of GIF and WebP
     card_language: str | None = "en" # the card's second language (None: the alert's language only)
+    mask: str | None = None          # --mask: a PNG or labelme JSON that replaces the segmenter
+    mask_classes: str | None = None  # --mask-classes water,fire: what a class-index PNG's values 1, 2, ... are
+    depth_map: str | None = None     # --depth-map: a PNG or NPY that replaces the depth backend
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
@@ -116,6 +120,13 @@ class Options:
             raise InputError(f"Unsupported renderer {self.renderer!r}. Available: {', '.join(registry.names('render'))}.")
         if not isinstance(self.flow_cycles, int) or self.flow_cycles < 1 or self.frames % self.flow_cycles:
             raise InputError(f"--flow-cycles must divide the loop's {self.frames} frames, got {self.flow_cycles}.")
+        if self.mask_classes is not None and self.mask is None:
+            raise InputError("--mask-classes needs --mask (a class-index PNG)")
+        from cinealert.scene.overrides import parse_mask_classes
+        parse_mask_classes(self.mask_classes)
+        for flag, value in (("--mask", self.mask), ("--depth-map", self.depth_map)):
+            if value is not None and not Path(value).is_file():
+                raise InputError(f"{flag} {value}: no such file")
         if not 0 <= self.motion_speed <= 5:
             raise InputError(f"--motion-speed must be between 0 and 5, got {self.motion_speed:g}.")
         root = models.models_root(self.models)
@@ -231,10 +242,56 @@ def animate(image_path: str | Path, disaster: str, out_dir: str | Path, options:
         opts.width, opts.height = image.shape[1], image.shape[0]
     opts.check()
     clock.lap("image")
-    result = ImageResult(image=image, backend="file", info={"path": str(image_path), "note": note})
+    info = {"path": str(image_path), "note": note, "source_shape": source_shape(image_path),
+            "fit_size": (opts.width, opts.height) if size_given and not portrait else None}
+    result = ImageResult(image=image, backend="file", info=info)
     return _animate_and_deliver(result, alert=None, metadata=None, input_value=str(image_path),
                                 out_dir=Path(out_dir), opts=opts, clock=clock,
                                 backends={"imaging": "file"}, disaster_key=dtype.key)
+
+
+def source_shape(path: str | Path) -> tuple[int, int]:
+    """``(H, W)`` of a picture file as :func:`load_image` decodes it (before any fitting)."""
+    arr = cv2.imdecode(np.fromfile(str(path), np.uint8), cv2.IMREAD_COLOR)
+    return arr.shape[:2]
+
+
+def fit_picture(arr: np.ndarray, size: tuple[int, int] | None, *, nearest: bool = False) -> tuple[np.ndarray, str]:
+    """What :func:`load_image` does to a picture's ``(H, W, ...)`` array, also used on the user's mask and
+    depth map so they stay aligned with it: without ``size`` an odd side loses its last row or column;
+    with ``size`` (W, H) the array is scaled to cover it and centre-cropped (``nearest`` for class maps)."""
+    h, w = arr.shape[:2]
+    note = f"used at its own size {w}x{h}"
+    if size is None:
+        if w % 2 or h % 2:
+            arr = arr[: h - h % 2, : w - w % 2]
+            note = f"cropped from {w}x{h} to {arr.shape[1]}x{arr.shape[0]} (H.264 needs even sizes)"
+        return arr, note
+    tw, th = size
+    scale = max(tw / w, th / h)
+    nw, nh = max(tw, int(round(w * scale))), max(th, int(round(h * scale)))
+    interp = cv2.INTER_NEAREST if nearest else (cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+    arr = cv2.resize(arr, (nw, nh), interpolation=interp)
+    y0, x0 = (nh - th) // 2, (nw - tw) // 2
+    return arr[y0:y0 + th, x0:x0 + tw], f"scaled from {w}x{h} to cover {tw}x{th} and centre-cropped"
+
+
+def _scene_overrides(result: ImageResult, opts: Options, disaster):
+    """The user's ``--mask`` regions and ``--depth-map`` depth (each None when not given), read at the size of
+    the picture the user gave and fitted to the animated image the way the picture was."""
+    from cinealert.scene.overrides import load_depth_map, load_mask, parse_mask_classes
+    image = result.image
+    src = tuple(result.info.get("source_shape") or image.shape[:2])
+    fit_size = result.info.get("fit_size")
+    regions = depth = None
+    if opts.mask is not None:
+        default = disaster.regions[0] if disaster.regions else Region.WATER
+        regions = load_mask(opts.mask, src, default=default, classes=parse_mask_classes(opts.mask_classes))
+        regions = fit_picture(regions, fit_size, nearest=True)[0]
+    if opts.depth_map is not None:
+        depth = np.ascontiguousarray(fit_picture(load_depth_map(opts.depth_map, src), fit_size)[0], np.float32)
+        depth = np.maximum(depth, 1e-3)        # cubic scaling may overshoot a little below the smallest depth
+    return regions, depth
 
 
 def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.ndarray, str]:
@@ -253,22 +310,9 @@ def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.nd
     if arr is None:
         raise InputError(f"cannot read image {str(p)!r}: not a readable PNG, JPEG, WebP, BMP or TIFF file.")
     h, w = arr.shape[:2]
-    note = f"used at its own size {w}x{h}"
-    if size is None:
-        if max(w, h) > 4096 or min(w, h) < 64:
-            raise InputError(f"image {str(p)!r} is {w}x{h}; give --size WxH (64 to 4096 per side) to scale it.")
-        if w % 2 or h % 2:
-            arr = arr[: h - h % 2, : w - w % 2]
-            note = f"cropped from {w}x{h} to {arr.shape[1]}x{arr.shape[0]} (H.264 needs even sizes)"
-    else:
-        tw, th = size
-        scale = max(tw / w, th / h)
-        nw, nh = max(tw, int(round(w * scale))), max(th, int(round(h * scale)))
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        arr = cv2.resize(arr, (nw, nh), interpolation=interp)
-        y0, x0 = (nh - th) // 2, (nw - tw) // 2
-        arr = arr[y0:y0 + th, x0:x0 + tw]
-        note = f"scaled from {w}x{h} to cover {tw}x{th} and centre-cropped"
+    if size is None and (max(w, h) > 4096 or min(w, h) < 64):
+        raise InputError(f"image {str(p)!r} is {w}x{h}; give --size WxH (64 to 4096 per side) to scale it.")
+    arr, note = fit_picture(arr, size)
     rgb = cv2.cvtColor(arr, cv2.COLOR_BGR2RGB).astype(np.float32) / 255.0
     return np.ascontiguousarray(rgb), note
 
@@ -286,14 +330,19 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     disaster = get_disaster(disaster_key or (metadata.disaster if metadata else alert.disaster))
     image = result.image
 
-    # 4. Scene: moving regions and depth
-    segmenter, seg_folder = opts.backend("segmenter", "hints" if result.regions is not None else "heuristic")
-    regions = (segmenter.segment_result(result) if segmenter.name == "hints"
-               else segmenter.segment(image, disaster=disaster))
-    depth_backend, depth_folder = opts.backend("depth", "hints" if result.depth is not None else "heuristic")
-    depth = (depth_backend.estimate_result(result) if depth_backend.name == "hints"
-             else depth_backend.estimate(image))
-    backends.update(segmenter=segmenter.name, depth=depth_backend.name)
+    # 4. Scene: moving regions and depth (the user's --mask and --depth-map replace their stage)
+    regions, depth = _scene_overrides(result, opts, disaster)
+    segmenter = depth_backend = seg_folder = depth_folder = None
+    if regions is None:
+        segmenter, seg_folder = opts.backend("segmenter", "hints" if result.regions is not None else "heuristic")
+        regions = (segmenter.segment_result(result) if segmenter.name == "hints"
+                   else segmenter.segment(image, disaster=disaster))
+    if depth is None:
+        depth_backend, depth_folder = opts.backend("depth", "hints" if result.depth is not None else "heuristic")
+        depth = (depth_backend.estimate_result(result) if depth_backend.name == "hints"
+                 else depth_backend.estimate(image))
+    backends.update(segmenter=segmenter.name if segmenter is not None else "mask",
+                    depth=depth_backend.name if depth_backend is not None else "depth-map")
     folders = dict(result.info.get("models", {}))
     for role, folder in (("segmenter", seg_folder), ("depth", depth_folder)):
         if folder is not None:
@@ -423,6 +472,9 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     if ok:
         paths["moving_mask"] = write_atomic(out_dir / "moving_mask.png", buf.tobytes())
     paths["description"] = write_atomic(out_dir / "description.txt", description + "\n")
+    from cinealert.scene.overrides import depth_png_bytes, regions_png_bytes
+    paths["regions"] = write_atomic(out_dir / "regions.png", regions_png_bytes(regions))
+    paths["depth"] = write_atomic(out_dir / "depth.png", depth_png_bytes(depth))
     media = {k: v for k, v in paths.items() if k in MEDIA}
     warnings = list(alert.warnings) if alert is not None else []
     warnings += writer.notes + ([desc_note] if desc_note else [])
@@ -469,6 +521,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
             ("inpainter", inpainter.describe() if hasattr(inpainter, "describe") else None)) if v},
         "scene": {"regions": {Region(v).name.lower(): round(float((regions == v).mean()), 4)
                               for v in np.unique(regions)},
+                  "region_classes": region_legend(), "overrides": {"mask": opts.mask, "depth_map": opts.depth_map},
                   "layers": renderer.stats.layers, "image": result.info},
         "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": opts.flow_cycles,
                                "shake": plan.shake is not None},

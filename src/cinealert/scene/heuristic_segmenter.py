@@ -44,18 +44,49 @@ def _below_horizon(cues: SceneCues) -> np.ndarray:
 
 
 def cloud_score(cues: SceneCues) -> np.ndarray:
-    """Sky and clouds: the sky mask of the cues (bright, smooth, sky-coloured, top-connected)."""
-    return cues.sky.astype(np.float32)
+    """Clouds: the white to grey part of the sky (the sky mask of the cues: bright, smooth,
+    top-connected). A clear sky stays still, hazy horizon band included: when most of the sky is
+    not whitish, only whitish pixels that stand out from their row of sky (patchy) count."""
+    h, w = cues.shape
+    # A cloud's sharp rim is too rough for the sky mask, which then holds the cloud as a hole.
+    sky = _fill_holes(cues.sky, int(0.25 * h * w))
+    whitish = ramp(cues.sat, 0.3, 0.18) * ramp(cues.val, 0.45, 0.6) * sky
+    if not sky.any() or (whitish[sky] >= 0.5).mean() >= 0.6:                    # overcast
+        return whitish
+    light = cues.lab[..., 0]
+    row = np.zeros((h, 1), np.float32)
+    for y in np.flatnonzero(sky.any(axis=1)):                                   # sky rows only
+        row[y] = np.median(light[y][sky[y]])
+    patchy = ramp(np.abs(light - row), 3.0, 8.0)
+    return whitish * patchy
 
 
-def water_score(cues: SceneCues) -> np.ndarray:
-    """Water: below the horizon; blue, grey(-green), muddy brown or mirroring the sky;
-    fairly smooth, with horizontally elongated structure."""
+def _fire_glow(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32: water mirroring a fire above it: the fire's hue and chroma, dimmer,
+    level structure, below the bulk of the flames."""
+    if not fire.any():
+        return np.zeros(cues.shape, np.float32)
+    lab = cues.lab
+    fire_ab = np.median(lab[fire][:, 1:], axis=0)
+    bottom = float(np.percentile(np.nonzero(fire)[0], 90))
+    below = ramp(cues.rows(), bottom, bottom + 0.03 * cues.shape[0])
+    tint = ramp(np.linalg.norm(lab[..., 1:] - fire_ab, axis=2), 30.0, 15.0)
+    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, 0.1, 0.35) * below
+
+
+def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
+    """Water: below the horizon; blue, grey(-green), muddy brown, mirroring the sky or a fire
+    above it (``fire``: ``(h, w)`` bool flames, when the scene has them); fairly smooth, with
+    horizontally elongated structure."""
     hue, sat, val = cues.hue, cues.sat, cues.val
-    blue = hue_near(hue, 205.0, 45.0) * ramp(sat, 0.05, 0.15) * ramp(sat, 0.9, 0.7)
-    grey = ramp(sat, 0.35, 0.2) * ramp(val, 0.1, 0.25)
+    blue = hue_near(hue, 205.0, 45.0) * ramp(sat, 0.05, 0.15)
+    # Grey water is smooth and lies flat; grey rock, roads and dark forest are rougher.
+    grey = ramp(sat, 0.35, 0.2) * ramp(val, 0.15, 0.3) * ramp(cues.texture, 0.06, 0.03) \
+        * ramp(cues.orientation, 0.0, 0.4)
     muddy = hue_near(hue, 32.0, 22.0) * ramp(sat, 0.1, 0.2) * ramp(sat, 0.7, 0.55) * ramp(val, 0.15, 0.3)
     colour = np.maximum(np.maximum(blue, grey), muddy)
+    if fire is not None:
+        colour = np.maximum(colour, _fire_glow(cues, fire))
     mirror = np.zeros(cues.shape, np.float32)
     if cues.sky.any():
         sky_lab = np.median(cues.lab[cues.sky], axis=0)
@@ -63,7 +94,11 @@ def water_score(cues: SceneCues) -> np.ndarray:
         colour = np.maximum(colour, mirror)
     smooth = ramp(cues.texture, 0.12, 0.06)
     elongated = 0.75 + 0.25 * ramp(cues.orientation, -0.3, 0.3)
-    score = colour * smooth * elongated * _below_horizon(cues) * 1.25
+    # A sea seen from above may lie above the horizon the cues found (at its far shore): flat,
+    # smooth, non-sky water counts there too.
+    flat = ramp(cues.orientation, 0.4, 0.7) * ramp(cues.texture, 0.04, 0.02) * (1.0 - cues.sky)
+    place = np.maximum(_below_horizon(cues), flat)
+    score = colour * smooth * elongated * place * 1.25
     # Second pass: a flood is one body of water, so keep to the colour of the bulk of it
     # (or to the mirrored sky); this rejects grey walls and roads of another shade.
     bulk = score >= 0.5
@@ -236,7 +271,7 @@ class HeuristicSegmenter:
     def _scores(self, cues: SceneCues, allowed: list[Region]) -> dict[Region, np.ndarray]:
         """``(h, w)`` float32 score of each allowed class on the working grid."""
         rules: dict[Region, Callable[[SceneCues], np.ndarray]] = {
-            Region.CLOUD: cloud_score, Region.WATER: water_score, Region.FOLIAGE: foliage_score,
+            Region.CLOUD: cloud_score, Region.FOLIAGE: foliage_score,
             Region.DEBRIS: debris_score, Region.DUST: dust_score, Region.SHIMMER: shimmer_score,
         }
         scores: dict[Region, np.ndarray] = {}
@@ -248,6 +283,8 @@ class HeuristicSegmenter:
                 scores[Region.FIRE] = fire_s
         if Region.SMOKE in allowed:
             scores[Region.SMOKE] = smoke_score(cues, fire, Region.CLOUD in allowed)
+        if Region.WATER in allowed:
+            scores[Region.WATER] = water_score(cues, fire if Region.FIRE in allowed else None)
         for region in allowed:
             if region in rules:
                 scores[region] = np.broadcast_to(rules[region](cues), cues.shape).astype(np.float32)
