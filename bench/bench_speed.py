@@ -51,9 +51,13 @@ def floor(out: str, size: str, fps: float) -> dict:
         if not ok:
             break
         frames.append(cv2.cvtColor(f, cv2.COLOR_BGR2RGB))
+    try:                                   # the same loop-aware MP4 settings as the job
+        settings = MediaSettings(width=w, height=h, fps=fps, formats=("mp4",), loop_frames=len(frames))
+    except TypeError:                      # sources from before loop-aware encoding
+        settings = MediaSettings(width=w, height=h, fps=fps, formats=("mp4",))
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        with MediaWriter(Path(tmp), MediaSettings(width=w, height=h, fps=fps, formats=("mp4",))) as wr:
+        with MediaWriter(Path(tmp), settings) as wr:
             for f in frames:
                 wr.write(f)
         return {"mp4_s": time.perf_counter() - t0}

@@ -335,7 +335,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     if "card" in opts.formats:
         from cinealert.deliver.card import AlertCard, card_text
         card = AlertCard(card_text(alert, disaster, second_language=opts.card_language), w, h)
-    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes)
+    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes,
+                             loop_frames=opts.frames)
     small_size = (max(32, w // 4), max(18, h // 4))
     attempts, scene = [], None
     for damping in SAFETY_DAMPING:
