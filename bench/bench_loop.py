@@ -34,11 +34,12 @@ def types() -> list[str]:
     return [s.key for s in _SPECS]
 
 
-def run_one(disaster: str, size: str, out: str, seconds: float) -> dict:
+def run_one(disaster: str, size: str, out: str, seconds: float, cycles: int | None = None) -> dict:
     from cinealert.evaluate.videos import clip_metrics
     from cinealert.pipeline import Options, make
     w, h = (int(v) for v in size.split("x"))
-    report = make(disaster, out, Options(width=w, height=h, seconds=seconds, formats=("mp4",), progress=False)).report
+    report = make(disaster, out, Options(width=w, height=h, seconds=seconds, formats=("mp4",), progress=False,
+                                                **({"flow_cycles": cycles} if cycles else {}))).report
     mp4 = Path(out, "cinemagraph.mp4")
     m = report["metrics"]
     return {"seam_rendered": m["loop_seam"], "seam_delivered": clip_metrics(mp4)["loop_seam"],
@@ -52,11 +53,12 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--src", default=str(ROOT / "src"), help="the sources to run (default: this checkout's)")
     ap.add_argument("--label", default="")
+    ap.add_argument("--flow-cycles", type=int, default=None, help="pass --flow-cycles K to every job (default: auto)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers here")
     ap.add_argument("--one", nargs=3, metavar=("TYPE", "SIZE", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
-        print(json.dumps(run_one(*args.one, seconds=args.seconds)))
+        print(json.dumps(run_one(*args.one, seconds=args.seconds, cycles=args.flow_cycles)))
         return 0
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve()), HF_HUB_OFFLINE="1")
     chosen = types() if args.types == "all" else args.types.split(",")
@@ -64,7 +66,8 @@ def main() -> int:
     for size in args.sizes.split(","):
         for disaster in chosen:
             with tempfile.TemporaryDirectory() as out:
-                res = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds),
+                cyc = ["--flow-cycles", str(args.flow_cycles)] if args.flow_cycles else []
+                res = subprocess.run([sys.executable, __file__, "--seconds", str(args.seconds), *cyc,
                                       "--one", disaster, size, out], env=env, capture_output=True, text=True)
             if res.returncode:
                 print(f"{disaster} {size}: failed: {res.stderr.strip().splitlines()[-1:]}", file=sys.stderr)

@@ -54,7 +54,7 @@ class FFmpegWriter:
             raise ValueError(f"frame must be ({self.size[1]}, {self.size[0]}, 3) uint8, "
                              f"got {frame.shape} {frame.dtype}.")
         try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+            self._proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
         except BrokenPipeError:
             self.close()
         self.frames += 1

@@ -13,7 +13,7 @@ import cv2
 import numpy as np
 
 #: Largest distance between the two blended copies, in texture grains (measured: see docs/rendering.md).
-GRAIN_MULTIPLE = 6.0
+GRAIN_MULTIPLE = 4.0
 #: Shortest flow cycle, in seconds.
 MIN_CYCLE_S = 0.5
 

@@ -143,6 +143,7 @@ class LayeredRenderer:
         if rising:
             # Rising water: the texture and the water's edge shift up together (see _fluid_box).
             self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
+            self.swell2_box = np.dstack([np.zeros_like(self.swell_box), self.swell_box])     # (0, up) per pixel
             self.mask_full = np.ascontiguousarray(mask, dtype=np.float32)
         self.inv_mask_box = (1.0 - self.mask_box).astype(np.float32)
         gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
@@ -231,7 +232,7 @@ class LayeredRenderer:
                 box = (max(0, int(cy + (ys.min() - cy) * s - reach)), min(h, int(cy + (ys.max() - cy) * s + reach) + 1),
                        max(0, int(cx + (xs.min() - cx) * s - reach)), min(w, int(cx + (xs.max() - cx) * s + reach) + 1))
             y0, y1, x0, x1 = box
-            view = {"box": box, "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
+            view = {"box": box, "opaque": bool(alpha.min() == 255), "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
                     "gy": np.ascontiguousarray(gyc[y0:y1, x0:x1]), "inv": np.ascontiguousarray(inv[y0:y1, x0:x1]),
                     "rgb": np.ascontiguousarray(layer.rgba[..., :3]), "alpha": np.ascontiguousarray(alpha)}
             if zoom:
@@ -266,11 +267,10 @@ class LayeredRenderer:
     def _fluid_box(self, t: int, back, *, objects: bool = True) -> np.ndarray:
         """The animated box at frame ``t``; ``objects=False`` leaves the swaying objects out."""
         base = self._displaced(self.osc, t)
-        rise = None
+        lift = None
         if self.swell_box is not None:
-            rise = self.swell_box * np.float32((1 - math.cos(2 * math.pi * t / self.n)) / 2)
-            base = base.copy()
-            base[..., 1] += rise                      # each pixel shows the water from below it
+            lift = float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
+            base = cv2.scaleAdd(self.swell2_box, lift, base)       # each pixel shows the water from below it
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         else:
@@ -283,9 +283,9 @@ class LayeredRenderer:
             b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             wt = tp / self.period
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-        if rise is not None:
-            gx, gy = self.grid_box[..., 0], self.grid_box[..., 1] + rise
-            mask = cv2.remap(self.mask_full, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if lift is not None:
+            at = cv2.scaleAdd(self.swell2_box, lift, self.grid_box)
+            mask = cv2.remap(self.mask_full, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             tex = cv2.blendLinear(self.still_box, anim, 1.0 - mask, mask)
         else:
             tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
@@ -348,14 +348,23 @@ class LayeredRenderer:
                 mx = cv2.addWeighted(mx, 1.0, view["gxw"], -r * tz, 0.0)
                 my = cv2.addWeighted(my, 1.0, view["gyw"], -r * tz, 0.0)
             rgb = cv2.remap(view["rgb"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             if out is None:
                 # Nothing lies behind the farthest layer (it spans the frame): what it leaves
-                # uncovered is a hole.
-                self.stats.hole_pixels += int(np.count_nonzero(alpha < 128))
-                self.stats.total_pixels += alpha.size
+                # uncovered is a hole. An opaque layer sampled only inside the image leaves none.
+                self.stats.hole_pixels += self._holes(view, mx, my)
+                self.stats.total_pixels += mx.size
                 out = rgb
                 continue
+            alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             a = alpha.astype(np.float32) * (1.0 / 255.0)
             out[y0:y1, x0:x1] = cv2.blendLinear(out[y0:y1, x0:x1], rgb, 1.0 - a, a)
         return out
+
+    def _holes(self, view: dict, mx: np.ndarray, my: np.ndarray) -> int:
+        """Output pixels the back layer leaves uncovered (alpha below one half after the warp)."""
+        inside = (cv2.minMaxLoc(mx)[0] >= 0 and cv2.minMaxLoc(mx)[1] <= self.w - 1
+                  and cv2.minMaxLoc(my)[0] >= 0 and cv2.minMaxLoc(my)[1] <= self.h - 1)
+        if inside and view.get("opaque", False):
+            return 0
+        alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return int(np.count_nonzero(alpha < 128))
