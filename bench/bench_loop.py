@@ -8,7 +8,7 @@ For every type it runs ``make TYPE --formats mp4`` in a fresh process and reads 
 - the ghosting and halo measures of report.json when the sources have them (``ghost_sharpness``: sharpness
   of the moving regions at mid-loop over that at the start, 1 = as sharp; ``double_edge``: how much the
   mid-loop frame looks like two shifted copies, 0 = none; ``halo_hf``: texture in the band revealed behind
-  swaying objects over the texture around it, 1 = as textured).
+  swaying objects over the texture around it, 1 = as textured; see src/cinealert/evaluate/halo.py).
 
 ``--src`` runs another checkout's sources (a before/after table on the same machine):
 

@@ -132,3 +132,31 @@ def test_delivered_seam_full_size(tmp_path, disaster):
     from cinealert.evaluate.videos import clip_metrics
     out, _ = _make(tmp_path, disaster, size="1024x576", seconds="3")
     assert clip_metrics(out / "cinemagraph.mp4")["loop_seam"] <= 1.2
+
+
+def test_halo_measure_tells_texture_from_smear():
+    from cinealert.evaluate.halo import halo_hf
+    from cinealert.render.inpaint import push_pull_fill
+    tex = _texture(blur=1.0)
+    h, w = tex.shape[:2]
+    alpha = np.zeros((h, w), np.float32)
+    cv2.circle(alpha, (w // 2, h // 2), 40, 1.0, -1)
+    smear = (push_pull_fill(tex.astype(np.float32) / 255, alpha < 0.5) * 255 + 0.5).astype(np.uint8)
+    assert halo_hf(tex, tex, alpha, reach=6) == pytest.approx(1.0, abs=0.35)    # the true texture behind
+    assert halo_hf(smear, tex, alpha, reach=6) < 0.1
+    with pytest.raises(ValueError):
+        halo_hf(tex, tex, alpha, reach=0)
+
+
+@pytest.mark.parametrize("disaster", ("typhoon", "strong_wind"))
+def test_swaying_crowns_reveal_texture_not_a_halo(disaster):
+    sys.path.insert(0, "bench")
+    from bench_render import scene
+
+    from cinealert.evaluate.halo import halo_hf
+    from cinealert.render.camera import camera_path
+    from cinealert.render.renderer import LayeredRenderer
+    image, depth, plan = scene(disaster, 512, 288, frames=24, fps=24.0)
+    r = LayeredRenderer(image, depth, plan, camera_path("static", frames=24, width=512, height=288), fps=24.0)
+    assert r.sway
+    assert halo_hf(*r.revealed_fill(), reach=r.sway_reach) >= 0.4

@@ -402,6 +402,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     # Ghosting: the fluid alone (no camera) a quarter and half through its flow cycle against the picture.
     ghost = ghosting(renderer.fluid_frame(0), [renderer.fluid_frame(max(1, renderer.period * k // 4)) for k in (1, 2)],
                      plan.mask > 0.5)
+    from cinealert.evaluate.halo import halo_hf
+    ghost["halo_hf"] = halo_hf(*renderer.revealed_fill(), reach=renderer.sway_reach) if renderer.sway else None
     metrics = {
         "loop_seam": round(loop_seam(smalls), 4),
         "hole_ratio": round(renderer.stats.hole_ratio, 6),

@@ -22,8 +22,9 @@ TILE = 96          # analysis pixels; side peaks are searched up to half a tile 
 CENTRE = 3         # the autocorrelation's own central peak: offsets this close are not a second copy
 
 
-def _prepare(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Band-passed luminance and mask at the working size."""
+def _prepare(frame: np.ndarray, mask: np.ndarray, *, erode: int = 2,
+             work_width: int | None = WORK_WIDTH) -> tuple[np.ndarray, np.ndarray]:
+    """Band-passed luminance and mask (eroded by ``erode`` px) at the working size (None: as it is)."""
     if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
         raise ValueError(f"frames must be (H, W, 3) uint8, got {frame.shape} {frame.dtype}.")
     if mask.shape != frame.shape[:2]:
@@ -31,18 +32,21 @@ def _prepare(frame: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarra
     lum = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     m = mask.astype(np.float32)
     h, w = lum.shape
-    if w > WORK_WIDTH:
-        size = (WORK_WIDTH, max(8, int(round(h * WORK_WIDTH / w))))
+    if work_width is not None and w > work_width:
+        size = (work_width, max(8, int(round(h * work_width / w))))
         lum = cv2.resize(lum, size, interpolation=cv2.INTER_AREA)
         m = cv2.resize(m, size, interpolation=cv2.INTER_AREA)
     band = cv2.GaussianBlur(lum, (0, 0), 0.8) - cv2.GaussianBlur(lum, (0, 0), 2.5)
-    inside = cv2.erode((m > 0.5).astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)
-    return band, inside
+    inside = (m > 0.5).astype(np.uint8)
+    if erode:
+        inside = cv2.erode(inside, np.ones((2 * erode + 1,) * 2, np.uint8))
+    return band, inside.astype(bool)
 
 
-def band_energy(frame: np.ndarray, mask: np.ndarray) -> float:
-    """Mean squared band-pass luminance inside ``mask`` (eroded 2 px): the texture's sharpness."""
-    band, inside = _prepare(frame, mask)
+def band_energy(frame: np.ndarray, mask: np.ndarray, *, erode: int = 2,
+                work_width: int | None = WORK_WIDTH) -> float:
+    """Mean squared band-pass luminance inside ``mask`` (eroded ``erode`` px): the texture's sharpness."""
+    band, inside = _prepare(frame, mask, erode=erode, work_width=work_width)
     return float(np.mean(band[inside] ** 2)) if inside.any() else 0.0
 
 

@@ -25,7 +25,7 @@ from cinealert.motion.base import MotionPlan
 from cinealert.motion.effects import ParticleEffect
 from cinealert.motion.integrate import EulerIntegrator
 from cinealert.render.camera import CameraPath
-from cinealert.render.inpaint import push_pull_fill
+from cinealert.render.inpaint import mirror_fill, push_pull_fill
 from cinealert.render.layers import LayeredScene, build_layers
 from cinealert.validate import check_depth, check_image
 
@@ -110,6 +110,7 @@ class LayeredRenderer:
         objects = outline is not None and bool((outline > 0.02).any())
         swing = [o for o in self.plan.oscillations if o.outline]
         reach = int(np.ceil(max((float(np.abs(o.p).max() + np.abs(o.q).max()) for o in swing), default=0))) + 3
+        self.sway_reach = float(reach)
         hidden = (cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
                   if objects else np.zeros_like(fluid))
         swell = self.plan.swell
@@ -129,7 +130,9 @@ class LayeredRenderer:
         still = image
         if objects:
             under = cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-            still = push_pull_fill(image, ~under)
+            # Texture continued from around them (mirrored across the edge), not a smooth smear: a crown
+            # swinging aside reveals sky or foliage with grain, not a soft halo.
+            still = mirror_fill(image, ~under, reach=float(2 * reach + 4))
             # Full-size sources: the displaced grids hold whole-image coordinates.
             self.obj_rgb = self.image_u8
             self.obj_alpha = np.ascontiguousarray(outline, dtype=np.float32)
@@ -304,6 +307,13 @@ class LayeredRenderer:
         """(1 − alpha, alpha) of objects whose rest alpha is ``alpha``, moved by the map ``m``."""
         fa = cv2.remap(alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         return 1.0 - fa, fa
+
+    def revealed_fill(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(what fills in behind the swaying objects, the picture, their alpha), uint8 / float32: for metrics."""
+        y0, y1, x0, x1 = self.box
+        filled = self.image_u8.copy()
+        filled[y0:y1, x0:x1] = self.still_box
+        return filled, self.image_u8, self.obj_alpha
 
     def _behind_at(self, t: int) -> np.ndarray:
         for d in self.integrator.iter_small(t, sign=-1.0):
