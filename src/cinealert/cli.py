@@ -131,9 +131,11 @@ def _render_options(p: argparse.ArgumentParser) -> None:
                    help="camera motion as a multiple of the safe default (0-4, default 1)")
     g.add_argument("--motion-speed", type=float, default=1.0, metavar="S",
                    help="fluid speed multiplier (0 freezes, default 1)")
-    g.add_argument("--flow-cycles", type=int, default=1, metavar="K",
+    g.add_argument("--flow-cycles", type=int, default=None, metavar="K",
                    help="run the fluid's symmetric loop K times per loop (a divisor of the frame count): the two "
-                        "blended copies lie K times closer, so fast fire or debris ghosts less (default 1)")
+                        "blended copies lie K times closer, so fast fire or water ghosts less, but the texture "
+                        "repeats every N/K frames (default: chosen from the fluid's speed and the texture's "
+                        "grain, see report.json motion.flow_cycles_auto)")
     g.add_argument("--formats", default=None,
                    help="media to write, comma-separated from mp4,webm,gif,webp,poster,card "
                         "(default mp4,gif,webp,poster,card; card = card.mp4 + card.png)")

@@ -76,7 +76,7 @@ class Options:
     fallback: str | None = None      # "template": use it when the LLM's answer cannot be used
     device: str | None = None        # torch device for model backends and the torch renderer
     renderer: str = "layered"        # a render backend: layered (OpenCV) or torch
-    flow_cycles: int = 1             # flow loops per camera loop (more: less ghosting, more frequent blends)
+    flow_cycles: int | None = None   # flow loops per camera loop (more: less ghosting); None: chosen per scene
     formats: tuple[str, ...] = DEFAULT_FORMATS
     preset: str | None = None        # a key of PRESETS (already applied to size, fps and formats)
     max_bytes: int | None = None     # byte budget of GIF and WebP
@@ -118,7 +118,8 @@ class Options:
             raise InputError(f"--max-bytes must be between 10000 and 100000000, got {self.max_bytes}.")
         if self.renderer not in registry.names("render"):
             raise InputError(f"Unsupported renderer {self.renderer!r}. Available: {', '.join(registry.names('render'))}.")
-        if not isinstance(self.flow_cycles, int) or self.flow_cycles < 1 or self.frames % self.flow_cycles:
+        if self.flow_cycles is not None and (not isinstance(self.flow_cycles, int) or self.flow_cycles < 1
+                                             or self.frames % self.flow_cycles):
             raise InputError(f"--flow-cycles must divide the loop's {self.frames} frames, got {self.flow_cycles}.")
         if self.mask_classes is not None and self.mask is None:
             raise InputError("--mask-classes needs --mask (a class-index PNG)")
@@ -384,7 +385,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     if "card" in opts.formats:
         from cinealert.deliver.card import AlertCard, card_text
         card = AlertCard(card_text(alert, disaster, second_language=opts.card_language), w, h)
-    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes)
+    settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes,
+                             loop_frames=opts.frames)
     small_size = (max(32, w // 4), max(18, h // 4))
     attempts, scene = [], None
     for damping in SAFETY_DAMPING:
@@ -392,9 +394,10 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                            seed=opts.seed, speed=opts.motion_speed * damping, image=image)
         if not attempts:
             clock.lap("motion")
+        cycles = _flow_cycles(opts, plan, image)
         # A calmer retry keeps the first attempt's layers: only the motion changed.
         renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter,
-                              flow_cycles=opts.flow_cycles, scene=scene, **extra)
+                              flow_cycles=cycles["cycles"], scene=scene, **extra)
         scene = renderer.scene
         if not attempts:
             clock.lap("layers")
@@ -444,12 +447,19 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     if plan.swell is not None:            # rising water covers a band above its resting edge
         moving |= plan.swell > 0.05
     still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
+    from cinealert.evaluate.ghosting import ghosting
+    # Ghosting: the fluid alone (no camera) a quarter and half through its flow cycle against the picture.
+    ghost = ghosting(renderer.fluid_frame(0), [renderer.fluid_frame(max(1, renderer.period * k // 4)) for k in (1, 2)],
+                     plan.mask > 0.5)
+    from cinealert.evaluate.halo import halo_hf
+    ghost["halo_hf"] = halo_hf(*renderer.revealed_fill(), reach=renderer.sway_reach) if renderer.sway else None
     metrics = {
         "loop_seam": round(loop_seam(smalls), 4),
         "hole_ratio": round(renderer.stats.hole_ratio, 6),
         "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
         "max_flashes_per_s": float(max(safety["general_flashes_per_s"], safety["red_flashes_per_s"])),
         "render_ms_per_frame": round(1000.0 * render_s / max(1, opts.frames), 2),
+        **ghost,
     }
     video = {"path": str(paths.get("mp4", paths.get("card", ""))), "width": w, "height": h, "fps": opts.fps,
              "frames": opts.frames, "seconds": opts.seconds}
@@ -523,7 +533,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                               for v in np.unique(regions)},
                   "region_classes": region_legend(), "overrides": {"mask": opts.mask, "depth_map": opts.depth_map},
                   "layers": renderer.stats.layers, "image": result.info},
-        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": opts.flow_cycles,
+        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": cycles["cycles"],
+                               "flow_cycles_auto": cycles if opts.flow_cycles is None else None,
                                "shake": plan.shake is not None},
         "status_mark": label,
         "cap_output": cap_out,
@@ -535,6 +546,14 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     write_json(out_dir / "report.json", report)
     paths["report"] = out_dir / "report.json"
     return JobResult(out_dir=out_dir, report=report, paths=paths)
+
+
+def _flow_cycles(opts: Options, plan, image: np.ndarray) -> dict:
+    """The user's ``--flow-cycles``, or the count chosen from the fluid's speed and grain (render/cycles.py)."""
+    if opts.flow_cycles is not None:
+        return {"cycles": opts.flow_cycles}
+    from cinealert.render.cycles import auto_flow_cycles
+    return auto_flow_cycles(plan.flow, plan.mask, image, frames=opts.frames, fps=opts.fps)
 
 
 def motion_crop(image: np.ndarray, regions: np.ndarray, depth: np.ndarray, *, size: tuple[int, int]):

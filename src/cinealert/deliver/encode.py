@@ -54,7 +54,7 @@ class FFmpegWriter:
             raise ValueError(f"frame must be ({self.size[1]}, {self.size[0]}, 3) uint8, "
                              f"got {frame.shape} {frame.dtype}.")
         try:
-            self._proc.stdin.write(np.ascontiguousarray(frame).tobytes())
+            self._proc.stdin.write(memoryview(np.ascontiguousarray(frame)).cast("B"))
         except BrokenPipeError:
             self.close()
         self.frames += 1
@@ -91,20 +91,46 @@ def even(x: float) -> int:
 
 
 def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20,
-               preset: str = "veryfast") -> FFmpegWriter:
+               preset: str = "veryfast", loop_frames: int | None = None) -> FFmpegWriter:
     """H.264 High profile, yuv420p, BT.709 tags, faststart: plays in browsers, phones and TVs.
 
-    Keyframes get the same quantiser as the frames between them and no macroblock-tree boost
-    (``mbtree=0:ipratio=1``): with the default, each keyframe is visibly sharper than the frames before
-    it, which shows as a pulse every second and at the loop's wrap (measured: the decoded wildfire
-    clip's loop seam fell from 2.47 to 2.03 for 12 % more bytes)."""
+    Without ``loop_frames`` (a clip that does not loop): a keyframe every second, each with the same
+    quantiser as the frames between them and no macroblock-tree boost (``mbtree=0:ipratio=1``), so no
+    keyframe is sharper than the frames before it. With ``loop_frames`` (the clip loops):
+    :func:`loop_x264_params`, which keeps the wrap from the last frame back to the first as smooth as any
+    other step of the decoded file."""
+    params = loop_x264_params(loop_frames, fps) if loop_frames else "mbtree=0:ipratio=1.0"
+    gop = loop_frames if loop_frames else max(1, int(round(fps)))
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
-            "-x264-params", "mbtree=0:ipratio=1.0",
-            "-pix_fmt", "yuv420p", "-g", str(max(1, int(round(fps)))),
+            "-x264-params", params,
+            "-pix_fmt", "yuv420p", "-g", str(gop),
             "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709",
             "-color_range", "tv", "-movflags", "+faststart", "-an", "-f", "mp4"]
     return FFmpegWriter(path, width=width, height=height, fps=fps, codec_args=args,
                         filters="scale=out_color_matrix=bt709:out_range=tv")
+
+
+def loop_x264_params(frames: int, fps: float) -> str:
+    """x264 settings for a clip of ``frames`` frames that plays as an endless loop.
+
+    A decoded P-frame carries coding error correlated with the frames it was predicted from, so steps
+    between neighbouring frames stay small; the first frame is a keyframe whose error is independent of
+    the last frame's, which shows as a jump at the wrap (measured: 1.1–1.8x the median step). So:
+
+    - one closed GOP per loop (keyframe period = the loop length, no scene-cut keyframes): the wrap is
+      the only keyframe boundary, and no B-frame can reference across it (the stream ends there);
+    - the keyframe is coded finely (``ipratio=2``), and the frames after it inherit its quality;
+    - the last ``2k`` frames before the wrap (``k`` ≈ a quarter second) get 2x, then 4x the bits, so the
+      quality climbs back to the keyframe's before the clip starts again.
+
+    Measured in docs/rendering.md (``bench/bench_loop.py``): every type's decoded seam and the byte cost.
+    """
+    if not isinstance(frames, int) or frames < 2:
+        raise ValueError(f"frames must be an integer of at least 2, got {frames!r}.")
+    k = max(1, min(int(round(fps / 4)), frames // 4))
+    zones = f"{frames - 2 * k},{frames - k - 1},b=2/{frames - k},{frames - 1},b=4" if frames >= 4 * k else ""
+    return (f"mbtree=0:ipratio=2.0:keyint={frames}:min-keyint={frames}:scenecut=0"
+            + (f":zones={zones}" if zones else ""))
 
 
 def gif_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 480,

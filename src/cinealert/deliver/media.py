@@ -47,6 +47,7 @@ class MediaSettings:
     gif_max_width: int = 480
     webp_max_width: int = 640
     max_bytes: int | None = None      # a byte budget for GIF and WebP (the messaging preset)
+    loop_frames: int | None = None    # the loop's length: MP4s are encoded to loop seamlessly (see mp4_writer)
 
 
 @dataclass
@@ -95,8 +96,9 @@ class MediaWriter:
         self._poster = None
         self._small: list[np.ndarray] = []
         self._budgeted = tuple(f for f in ("gif", "webp") if f in s.formats and s.max_bytes)
-        makers = {"mp4": lambda p: mp4_writer(p, width=s.width, height=s.height, fps=s.fps, crf=s.crf),
-                  "card": lambda p: mp4_writer(p, width=s.width, height=s.height, fps=s.fps, crf=s.crf),
+        mp4 = lambda p: mp4_writer(p, width=s.width, height=s.height, fps=s.fps, crf=s.crf,  # noqa: E731
+                                   loop_frames=s.loop_frames)
+        makers = {"mp4": mp4, "card": mp4,
                   "webm": lambda p: webm_writer(p, width=s.width, height=s.height, fps=s.fps),
                   "gif": lambda p: gif_writer(p, width=s.width, height=s.height, fps=s.fps,
                                               max_width=s.gif_max_width),

@@ -11,6 +11,8 @@ Each clip is decoded and reduced to at most 320 pixels across. For a result fold
   outside them (high: the fluid moves and the rest holds still).
 - ``max_flashes_per_s``: general and red flashes (see :func:`flash_report`).
 - ``ssim_consistency``: mean SSIM between neighbouring frames (temporal stability; 1 = identical frames).
+- ``ghost_sharpness`` and ``double_edge``: ghosting of the moving regions in the worst of 7 frames through
+  the loop against frame 0 (see :mod:`cinealert.evaluate.ghosting`; needs ``moving_mask.png``).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import numpy as np
 
 from cinealert.errors import InputError
 from cinealert.evaluate.cinemagraph import flash_report, loop_seam
+from cinealert.evaluate.ghosting import ghosting
 from cinealert.evaluate.image_metrics import luminance, ssim
 
 VIDEO_NAMES = ("cinemagraph.mp4", "cinemagraph.webm", "card.mp4")
@@ -103,9 +106,12 @@ def clip_metrics(path: Path) -> dict:
         step = np.abs(np.diff(lum, axis=0)).mean(axis=0)
         inside, outside = float(step[moving].mean()), float(step[still].mean()) if still.any() else 0.0
         out["motion_ratio"] = round(inside / max(outside, 1e-6), 3)
+        n = len(frames)
+        out.update(ghosting(frames[0], [frames[n * k // 8] for k in range(1, 8)], moving))
     else:
-        out["flicker"] = out["motion_ratio"] = None
+        out["flicker"] = out["motion_ratio"] = out["ghost_sharpness"] = out["double_edge"] = None
         why["flicker"] = why["motion_ratio"] = "no moving_mask.png beside the video (made by `cinealert make`)"
+        why["ghost_sharpness"] = why["double_edge"] = why["flicker"]
     safety = flash_report(frames + frames[: int(round(fps))], fps)
     out["max_flashes_per_s"] = float(max(safety["general_flashes_per_s"], safety["red_flashes_per_s"]))
     pairs = [ssim(a, b, size=min(256, w)) for a, b in zip(frames, frames[1:] + frames[:1])]
@@ -126,7 +132,7 @@ def evaluate_videos(root: str | Path) -> dict:
         rows[name if name != "." else c.name] = clip_metrics(c)
     overall: dict = {}
     for key in ("loop_seam", "hole_ratio", "flicker", "motion_ratio", "max_flashes_per_s", "ssim_consistency",
-                "render_ms_per_frame"):
+                "render_ms_per_frame", "ghost_sharpness", "double_edge"):
         vals = [r[key] for r in rows.values() if r.get(key) is not None]
         if vals:
             overall[key] = round(float(np.max(vals) if key == "max_flashes_per_s" else np.mean(vals)), 6)

@@ -54,7 +54,19 @@ class EulerIntegrator:
         """
         h, w = self.shape
         sh, sw = self.small_shape
-        scaled = small_disp.astype(np.float32) * np.array([w / sw, h / sh], np.float32)
+        gain = np.array([w / sw, h / sh], np.float32)
+        k = self.scale
+        if box is not None and (sh * k, sw * k) == (h, w):
+            # Only the coarse cells under the box (one cell of margin keeps the borders as in the full
+            # resize): the same values as resizing the whole field and cutting the box out.
+            y0, y1, x0, x1 = box
+            cy0, cy1 = max(0, y0 // k - 1), min(sh, -(-y1 // k) + 1)
+            cx0, cx1 = max(0, x0 // k - 1), min(sw, -(-x1 // k) + 1)
+            if (cy0, cy1, cx0, cx1) != (0, sh, 0, sw):
+                part = np.ascontiguousarray(small_disp[cy0:cy1, cx0:cx1], dtype=np.float32) * gain
+                full = cv2.resize(part, ((cx1 - cx0) * k, (cy1 - cy0) * k), interpolation=cv2.INTER_LINEAR)
+                return full[y0 - cy0 * k:y1 - cy0 * k, x0 - cx0 * k:x1 - cx0 * k]
+        scaled = small_disp.astype(np.float32) * gain
         full = cv2.resize(scaled, (w, h), interpolation=cv2.INTER_LINEAR)
         if box is not None:
             y0, y1, x0, x1 = box

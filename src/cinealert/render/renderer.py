@@ -25,7 +25,7 @@ from cinealert.motion.base import MotionPlan
 from cinealert.motion.effects import ParticleEffect
 from cinealert.motion.integrate import EulerIntegrator
 from cinealert.render.camera import CameraPath
-from cinealert.render.inpaint import push_pull_fill
+from cinealert.render.inpaint import mirror_fill, push_pull_fill
 from cinealert.render.layers import LayeredScene, build_layers
 from cinealert.validate import check_depth, check_image
 
@@ -110,6 +110,7 @@ class LayeredRenderer:
         objects = outline is not None and bool((outline > 0.02).any())
         swing = [o for o in self.plan.oscillations if o.outline]
         reach = int(np.ceil(max((float(np.abs(o.p).max() + np.abs(o.q).max()) for o in swing), default=0))) + 3
+        self.sway_reach = float(reach)
         hidden = (cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((2 * reach + 1,) * 2, np.uint8)).astype(bool)
                   if objects else np.zeros_like(fluid))
         swell = self.plan.swell
@@ -129,7 +130,9 @@ class LayeredRenderer:
         still = image
         if objects:
             under = cv2.dilate((outline > 0.02).astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-            still = push_pull_fill(image, ~under)
+            # Texture continued from around them (mirrored across the edge), not a smooth smear: a crown
+            # swinging aside reveals sky or foliage with grain, not a soft halo.
+            still = mirror_fill(image, ~under, reach=float(2 * reach + 4))
             # Full-size sources: the displaced grids hold whole-image coordinates.
             self.obj_rgb = self.image_u8
             self.obj_alpha = np.ascontiguousarray(outline, dtype=np.float32)
@@ -143,6 +146,7 @@ class LayeredRenderer:
         if rising:
             # Rising water: the texture and the water's edge shift up together (see _fluid_box).
             self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
+            self.swell2_box = np.dstack([np.zeros_like(self.swell_box), self.swell_box])     # (0, up) per pixel
             self.mask_full = np.ascontiguousarray(mask, dtype=np.float32)
         self.inv_mask_box = (1.0 - self.mask_box).astype(np.float32)
         gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
@@ -231,7 +235,7 @@ class LayeredRenderer:
                 box = (max(0, int(cy + (ys.min() - cy) * s - reach)), min(h, int(cy + (ys.max() - cy) * s + reach) + 1),
                        max(0, int(cx + (xs.min() - cx) * s - reach)), min(w, int(cx + (xs.max() - cx) * s + reach) + 1))
             y0, y1, x0, x1 = box
-            view = {"box": box, "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
+            view = {"box": box, "opaque": bool(alpha.min() == 255), "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
                     "gy": np.ascontiguousarray(gyc[y0:y1, x0:x1]), "inv": np.ascontiguousarray(inv[y0:y1, x0:x1]),
                     "rgb": np.ascontiguousarray(layer.rgba[..., :3]), "alpha": np.ascontiguousarray(alpha)}
             if zoom:
@@ -266,11 +270,10 @@ class LayeredRenderer:
     def _fluid_box(self, t: int, back, *, objects: bool = True) -> np.ndarray:
         """The animated box at frame ``t``; ``objects=False`` leaves the swaying objects out."""
         base = self._displaced(self.osc, t)
-        rise = None
+        lift = None
         if self.swell_box is not None:
-            rise = self.swell_box * np.float32((1 - math.cos(2 * math.pi * t / self.n)) / 2)
-            base = base.copy()
-            base[..., 1] += rise                      # each pixel shows the water from below it
+            lift = float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
+            base = cv2.scaleAdd(self.swell2_box, lift, base)       # each pixel shows the water from below it
         if self.integrator is None:
             anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
         else:
@@ -283,9 +286,9 @@ class LayeredRenderer:
             b = cv2.remap(self.fluid_src, m_ahead, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             wt = tp / self.period
             anim = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-        if rise is not None:
-            gx, gy = self.grid_box[..., 0], self.grid_box[..., 1] + rise
-            mask = cv2.remap(self.mask_full, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        if lift is not None:
+            at = cv2.scaleAdd(self.swell2_box, lift, self.grid_box)
+            mask = cv2.remap(self.mask_full, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
             tex = cv2.blendLinear(self.still_box, anim, 1.0 - mask, mask)
         else:
             tex = cv2.blendLinear(self.still_box, anim, self.inv_mask_box, self.mask_box)
@@ -304,6 +307,13 @@ class LayeredRenderer:
         """(1 − alpha, alpha) of objects whose rest alpha is ``alpha``, moved by the map ``m``."""
         fa = cv2.remap(alpha, m, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
         return 1.0 - fa, fa
+
+    def revealed_fill(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(what fills in behind the swaying objects, the picture, their alpha), uint8 / float32: for metrics."""
+        y0, y1, x0, x1 = self.box
+        filled = self.image_u8.copy()
+        filled[y0:y1, x0:x1] = self.still_box
+        return filled, self.image_u8, self.obj_alpha
 
     def _behind_at(self, t: int) -> np.ndarray:
         for d in self.integrator.iter_small(t, sign=-1.0):
@@ -348,14 +358,23 @@ class LayeredRenderer:
                 mx = cv2.addWeighted(mx, 1.0, view["gxw"], -r * tz, 0.0)
                 my = cv2.addWeighted(my, 1.0, view["gyw"], -r * tz, 0.0)
             rgb = cv2.remap(view["rgb"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-            alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             if out is None:
                 # Nothing lies behind the farthest layer (it spans the frame): what it leaves
-                # uncovered is a hole.
-                self.stats.hole_pixels += int(np.count_nonzero(alpha < 128))
-                self.stats.total_pixels += alpha.size
+                # uncovered is a hole. An opaque layer sampled only inside the image leaves none.
+                self.stats.hole_pixels += self._holes(view, mx, my)
+                self.stats.total_pixels += mx.size
                 out = rgb
                 continue
+            alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
             a = alpha.astype(np.float32) * (1.0 / 255.0)
             out[y0:y1, x0:x1] = cv2.blendLinear(out[y0:y1, x0:x1], rgb, 1.0 - a, a)
         return out
+
+    def _holes(self, view: dict, mx: np.ndarray, my: np.ndarray) -> int:
+        """Output pixels the back layer leaves uncovered (alpha below one half after the warp)."""
+        inside = (cv2.minMaxLoc(mx)[0] >= 0 and cv2.minMaxLoc(mx)[1] <= self.w - 1
+                  and cv2.minMaxLoc(my)[0] >= 0 and cv2.minMaxLoc(my)[1] <= self.h - 1)
+        if inside and view.get("opaque", False):
+            return 0
+        alpha = cv2.remap(view["alpha"], mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
+        return int(np.count_nonzero(alpha < 128))
