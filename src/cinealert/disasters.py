@@ -156,10 +156,6 @@ class DisasterType:
         }
 
 
-W, F, S, C, V, D, H, U = (Region.WATER, Region.FIRE, Region.SMOKE, Region.CLOUD, Region.FOLIAGE,
-                          Region.DEBRIS, Region.SHIMMER, Region.DUST)
-
-
 @dataclass(frozen=True)
 class _Spec:
     key: str
@@ -173,348 +169,6 @@ class _Spec:
     motion: str
 
 
-# Per type: its CAP <category>, names and words in each language, then the picture. Latin words match whole words (a
-# plural -s/-es is allowed), case- and accent-insensitively; Korean, Chinese and Japanese words match
-# anywhere, and the spaces inside Korean words are optional. Keep words specific: a bare syllable
-# such as 눈 (snow, but also "eye") or a single Chinese character would fire on unrelated text.
-#
-# Choices worth knowing:
-# * 화재 / fire / incendie / incendio (a fire of any kind, also the Korean disaster-text category
-#   화재 and the CAP-CP codes urbanFire/industryFire) are pictured as a wildfire: flames and smoke
-#   are the only fire picture there is, and they read as "fire" wherever they burn.
-# * 雷雨大风 (the Chinese "thunderstorm gale" warning) is strong wind: the signal is issued for the
-#   gusts. 雷电 / thunderstorm / orage / tormenta are a thunderstorm (its type, words and codes are in
-#   data/event_terms.json, with the words of the other languages).
-# * 森林火险 (forest fire danger) is a wildfire; 건조 / dry weather / red flag is dry weather.
-# * 해일 alone is both a tsunami and a storm surge; the tie goes to tsunami (listed first).
-_SPECS: list[_Spec] = [
-    _Spec(key="flood", scene="flood", cap_category="Met",
-         names={"en": "Flood", "ko": "홍수", "fr": "Inondation", "es": "Inundación", "zh": "洪水",
-                "ja": "洪水"},
-         words={
-             "en": ("flood", "flooded", "flooding", "flash flood", "flash flooding", "inundation",
-                    "overflow", "river rising", "river flooding", "rising water", "dam break",
-                    "dam failure", "levee breach", "reservoir discharge", "dam release"),
-             "ko": ("홍수", "범람", "침수", "하천 범람", "댐 방류", "수문 개방", "제방 붕괴", "제방 유실"),
-             "fr": ("inondation", "inondé", "inondée", "inondés", "inondées", "crue", "crue éclair",
-                    "crues soudaines", "débordement", "montée des eaux", "rupture de barrage",
-                    "pluie-inondation"),
-             "es": ("inundación", "inundaciones", "inundado", "inundada", "crecida", "desbordamiento",
-                    "riada", "inundación repentina", "inundaciones repentinas", "rotura de presa",
-                    "desembalse"),
-             "zh": ("洪水", "洪涝", "洪澇", "内涝", "內澇", "城市内涝", "淹水", "山洪", "泄洪", "洩洪",
-                    "水库泄洪", "水庫洩洪", "溃坝", "潰壩", "决堤", "決堤"),
-             "ja": ("洪水", "浸水", "氾濫", "河川の氾濫", "冠水"),
-         },
-         segmenter_keywords=("water", "river", "flood water", "muddy water"),
-         regions=(W, C), effects=("rain",),
-         motion="brown flood water flowing and rising with ripples, rain falling"),
-    _Spec(key="heavy_rain", scene="flood", cap_category="Met",
-         names={"en": "Heavy Rain", "ko": "호우", "fr": "Fortes pluies", "es": "Lluvias intensas",
-                "zh": "暴雨", "ja": "大雨"},
-         words={
-             "en": ("heavy rain", "heavy rainfall", "downpour", "torrential rain", "rainstorm",
-                    "rainfall", "intense rain", "excessive rainfall"),
-             "ko": ("호우", "집중호우", "국지성 호우", "폭우", "많은 비", "강한 비", "장대비", "장마"),
-             "fr": ("fortes pluies", "forte pluie", "pluies intenses", "pluie intense",
-                    "pluies diluviennes", "pluie diluvienne", "fortes précipitations",
-                    "trombes d'eau", "épisode cévenol", "épisode méditerranéen", "pluie", "pluies abondantes"),
-             "es": ("lluvias intensas", "lluvia intensa", "lluvia fuerte", "lluvias fuertes",
-                    "fuertes lluvias", "lluvia torrencial", "lluvias torrenciales",
-                    "precipitaciones intensas", "aguacero", "lluvia"),
-             "zh": ("暴雨", "大暴雨", "特大暴雨", "强降雨", "強降雨", "强降水", "強降水", "短时强降水",
-                    "豪雨", "大豪雨", "超大豪雨", "大雨"),
-             "ja": ("大雨", "豪雨", "集中豪雨", "線状降水帯"),
-         },
-         segmenter_keywords=("water", "river", "puddle", "rain"),
-         regions=(W, C), effects=("rain",),
-         motion="sheets of rain falling, swollen streams flowing fast"),
-    _Spec(key="landslide", scene="landslide", cap_category="Geo",
-         names={"en": "Landslide", "ko": "산사태", "fr": "Glissement de terrain",
-                "es": "Deslizamiento de tierra", "zh": "山体滑坡", "ja": "土砂災害"},
-         words={
-             "en": ("landslide", "landslip", "mudslide", "mudflow", "mud flow", "debris flow",
-                    "rockslide", "rockfall", "slope failure"),
-             "ko": ("산사태", "토사", "토사 유출", "사면 붕괴", "토석류", "낙석", "급경사지 붕괴"),
-             "fr": ("glissement de terrain", "glissements de terrain", "coulée de boue",
-                    "coulées de boue", "éboulement", "lave torrentielle", "mouvement de terrain"),
-             "es": ("deslizamiento", "deslizamiento de tierra", "deslizamientos de tierra",
-                    "corrimiento de tierra", "derrumbe", "deslave", "flujo de lodo",
-                    "flujo de detritos", "desprendimiento de rocas", "huaico", "huayco"),
-             "zh": ("山体滑坡", "山體滑坡", "滑坡", "泥石流", "土石流", "地质灾害", "地質災害", "山崩",
-                    "崩塌"),
-             "ja": ("土砂災害", "土砂崩れ", "地すべり", "崖崩れ", "がけ崩れ", "土石流"),
-         },
-         segmenter_keywords=("mud", "debris", "landslide", "soil"),
-         regions=(D, W, C), effects=("rain",),
-         motion="mud and debris sliding down the slope, rain falling"),
-    _Spec(key="drought", scene="drought", cap_category="Met",
-         names={"en": "Drought", "ko": "가뭄", "fr": "Sécheresse", "es": "Sequía", "zh": "干旱",
-                "ja": "干ばつ"},
-         words={
-             "en": ("drought", "dry spell", "water shortage", "parched"),
-             "ko": ("가뭄", "물 부족", "저수율", "제한급수", "급수 제한"),
-             "fr": ("sécheresse", "pénurie d'eau", "manque d'eau", "déficit hydrique",
-                    "restrictions d'eau"),
-             "es": ("sequía", "escasez de agua", "estiaje", "déficit hídrico"),
-             "zh": ("干旱", "乾旱", "旱灾", "旱災", "旱情"),
-             "ja": ("干ばつ", "渇水", "水不足"),
-         },
-         segmenter_keywords=("cracked earth", "dry ground", "heat haze"),
-         regions=(H, C), effects=("heat_haze", "dust_haze"),
-         motion="heat shimmering above cracked earth, dust drifting"),
-    _Spec(key="wildfire", scene="wildfire", cap_category="Fire",
-         names={"en": "Wildfire", "ko": "산불", "fr": "Feu de forêt", "es": "Incendio forestal",
-                "zh": "森林火灾", "ja": "林野火災"},
-         words={
-             "en": ("wildfire", "wildland fire", "forest fire", "bushfire", "bush fire", "brush fire",
-                    "grass fire", "grassfire", "vegetation fire", "fire"),
-             "ko": ("산불", "대형산불", "산림화재", "들불", "화재"),
-             "fr": ("feu de forêt", "feux de forêt", "incendie de forêt", "incendies de forêt",
-                    "feu de végétation", "feux de végétation", "feu de brousse", "feux de brousse",
-                    "incendie"),
-             "es": ("incendio forestal", "incendios forestales", "incendio de vegetación",
-                    "incendio de pastizal", "incendio"),
-             "zh": ("山火", "野火", "森林火灾", "森林火災", "森林火险", "森林火險", "森林草原火险",
-                    "草原火灾", "火灾", "火災", "火险", "火險"),
-             "ja": ("山火事", "林野火災", "森林火災", "火災"),
-         },
-         segmenter_keywords=("fire", "flame", "smoke"),
-         regions=(F, S), effects=("embers",),
-         motion="flames rising and flickering, smoke drifting, embers floating up"),
-    _Spec(key="heavy_snow", scene="heavy_snow", cap_category="Met",
-         names={"en": "Heavy Snow", "ko": "대설", "fr": "Fortes chutes de neige", "es": "Nevada intensa",
-                "zh": "暴雪", "ja": "大雪"},
-         words={
-             "en": ("heavy snow", "heavy snowfall", "snowstorm", "snow storm", "blizzard",
-                    "winter storm", "snowfall", "snow", "snow squall", "lake effect snow"),
-             "ko": ("대설", "폭설", "많은 눈", "눈보라", "강설", "적설", "눈이 많이", "눈이 내리"),
-             "fr": ("tempête de neige", "tempêtes de neige", "fortes chutes de neige",
-                    "chutes de neige", "neige", "neige abondante", "neige-verglas", "blizzard"),
-             "es": ("nevada", "nevadas intensas", "fuertes nevadas", "nieve", "tormenta de nieve",
-                    "temporal de nieve", "ventisca"),
-             "zh": ("暴雪", "大雪", "降雪", "雪灾", "雪災", "暴风雪", "暴風雪", "积雪", "積雪"),
-             "ja": ("大雪", "豪雪", "暴風雪", "降雪", "吹雪"),
-         },
-         segmenter_keywords=("snow", "snowfall", "sky"),
-         regions=(C,), effects=("snowfall",),
-         motion="snow falling at several depths, clouds drifting"),
-    _Spec(key="typhoon", scene="typhoon", cap_category="Met",
-         names={"en": "Typhoon", "ko": "태풍", "fr": "Typhon", "es": "Tifón", "zh": "台风",
-                "ja": "台風"},
-         words={
-             "en": ("typhoon", "super typhoon", "hurricane", "tropical storm", "tropical cyclone",
-                    "tropical depression", "cyclone"),
-             "ko": ("태풍", "열대폭풍", "열대저압부"),
-             "fr": ("typhon", "ouragan", "cyclone", "cyclone tropical", "tempête tropicale",
-                    "dépression tropicale"),
-             "es": ("huracán", "tifón", "ciclón", "ciclón tropical", "tormenta tropical",
-                    "depresión tropical"),
-             "zh": ("台风", "颱風", "颱风", "台風", "超强台风", "热带风暴", "熱帶風暴", "强热带风暴",
-                    "热带气旋", "熱帶氣旋", "飓风", "颶風"),
-             "ja": ("台風", "熱帯低気圧", "ハリケーン"),
-         },
-         segmenter_keywords=("sea", "waves", "trees", "rain", "clouds"),
-         regions=(W, V, C), effects=("rain", "wind"),
-         motion="wind-driven rain, trees swaying, rough sea, racing clouds"),
-    _Spec(key="earthquake", scene="earthquake", cap_category="Geo",
-         names={"en": "Earthquake", "ko": "지진", "fr": "Séisme", "es": "Terremoto", "zh": "地震",
-                "ja": "地震"},
-         words={
-             "en": ("earthquake", "quake", "seismic", "tremor", "aftershock"),
-             "ko": ("지진", "여진", "지진동"),
-             "fr": ("séisme", "tremblement de terre", "tremblements de terre", "secousse sismique",
-                    "sismique"),
-             "es": ("terremoto", "sismo", "temblor", "movimiento telúrico", "sísmico", "sísmica"),
-             "zh": ("地震", "余震", "餘震", "强震", "強震"),
-             "ja": ("地震", "余震", "緊急地震速報"),
-         },
-         segmenter_keywords=("dust", "smoke", "rubble"),
-         regions=(U,), effects=("shake",),
-         motion="the ground shaking, dust rising from collapsed walls"),
-    _Spec(key="tsunami", scene="coastal", cap_category="Geo",
-         names={"en": "Tsunami", "ko": "지진해일", "fr": "Tsunami", "es": "Tsunami", "zh": "海啸",
-                "ja": "津波"},
-         words={
-             "en": ("tsunami", "tidal wave"),
-             "ko": ("지진해일", "쓰나미", "해일"),
-             "fr": ("tsunami", "raz-de-marée"),
-             "es": ("tsunami", "maremoto"),
-             "zh": ("海啸", "海嘯"),
-             "ja": ("津波", "大津波"),
-         },
-         segmenter_keywords=("sea", "wave", "water"),
-         regions=(W, C), effects=(),
-         motion="a surge of sea water rushing ashore"),
-    _Spec(key="storm_surge", scene="coastal", cap_category="Met",
-         names={"en": "Storm Surge", "ko": "폭풍해일", "fr": "Onde de tempête", "es": "Marejada ciclónica",
-                "zh": "风暴潮", "ja": "高潮"},
-         words={
-             "en": ("storm surge", "storm tide", "coastal flood", "coastal flooding"),
-             "ko": ("폭풍해일", "해일", "해안 침수"),
-             "fr": ("onde de tempête", "marée de tempête", "submersion marine", "vagues-submersion",
-                    "surcote"),
-             "es": ("marejada ciclónica", "marea de tormenta", "inundación costera",
-                    "inundaciones costeras"),
-             "zh": ("风暴潮", "風暴潮", "风暴增水"),
-             "ja": ("高潮",),
-         },
-         segmenter_keywords=("sea", "wave", "water"),
-         regions=(W, C, V), effects=("rain", "wind"),
-         motion="sea water surging over the sea wall, wind-driven rain"),
-    _Spec(key="high_seas", scene="coastal", cap_category="Met",
-         names={"en": "High Seas", "ko": "풍랑", "fr": "Mer forte", "es": "Oleaje fuerte", "zh": "海浪",
-                "ja": "波浪"},
-         words={
-             "en": ("high seas", "high waves", "rough sea", "rough seas", "gale at sea", "heavy swell",
-                    "high surf", "hazardous seas", "dangerous waves"),
-             "ko": ("풍랑", "높은 파도", "높은 물결", "너울"),
-             "fr": ("mer forte", "grosse mer", "mer agitée", "mer très agitée", "fortes vagues",
-                    "forte houle", "grosse houle"),
-             "es": ("oleaje", "oleaje fuerte", "fuerte oleaje", "mar de fondo", "mar gruesa",
-                    "marejada"),
-             "zh": ("海浪", "巨浪", "狂浪", "大浪", "海上大风", "海上大風"),
-             "ja": ("波浪", "高波"),
-         },
-         segmenter_keywords=("sea", "wave", "water"),
-         regions=(W, C), effects=("wind",),
-         motion="tall waves rolling toward the shore, spray blowing"),
-    _Spec(key="strong_wind", scene="typhoon", cap_category="Met",
-         names={"en": "Strong Wind", "ko": "강풍", "fr": "Vents violents", "es": "Vientos fuertes",
-                "zh": "大风", "ja": "強風"},
-         words={
-             "en": ("strong wind", "high wind", "extreme wind", "damaging wind", "gale", "windstorm",
-                    "wind advisory", "wind warning"),
-             "ko": ("강풍", "돌풍", "강한 바람"),
-             "fr": ("vents violents", "vent violent", "vents forts", "vent fort", "fortes rafales",
-                    "rafales", "coup de vent", "tempête"),
-             "es": ("vientos fuertes", "viento fuerte", "fuertes vientos", "rachas", "vendaval",
-                    "temporal de viento", "ventarrón"),
-             "zh": ("大风", "大風", "强风", "強風", "狂风", "狂風", "阵风", "陣風", "雷雨大风", "雷雨大風"),
-             "ja": ("強風", "暴風", "突風"),
-         },
-         segmenter_keywords=("trees", "clouds"),
-         regions=(V, C), effects=("wind",),
-         motion="trees bending and swaying, clouds racing"),
-    _Spec(key="cold_wave", scene="heavy_snow", cap_category="Met",
-         names={"en": "Cold Wave", "ko": "한파", "fr": "Vague de froid", "es": "Ola de frío", "zh": "寒潮",
-                "ja": "寒波"},
-         words={
-             "en": ("cold wave", "extreme cold", "cold snap", "freeze", "hard freeze", "frost",
-                    "wind chill", "arctic outflow"),
-             "ko": ("한파", "강추위", "추위", "동파", "결빙"),
-             "fr": ("vague de froid", "grand froid", "froid extrême", "froid intense", "gelées",
-                    "verglas"),
-             "es": ("ola de frío", "frío extremo", "helada", "frente frío", "bajas temperaturas"),
-             "zh": ("寒潮", "寒流", "低温", "低溫", "霜冻", "霜凍", "冰冻", "冰凍", "道路结冰", "道路結冰"),
-             "ja": ("寒波", "低温", "凍結"),
-         },
-         segmenter_keywords=("ice", "snow", "frost"),
-         regions=(C,), effects=("snowfall",),
-         motion="fine snow drifting through frozen air"),
-    _Spec(key="heat_wave", scene="drought", cap_category="Met",
-         names={"en": "Heat Wave", "ko": "폭염", "fr": "Canicule", "es": "Ola de calor", "zh": "高温",
-                "ja": "猛暑"},
-         words={
-             "en": ("heat wave", "heatwave", "extreme heat", "excessive heat", "hot weather",
-                    "heat advisory", "heat warning", "heat alert", "heat stress", "high temperature",
-                    "canicule"),
-             "ko": ("폭염", "무더위", "고온", "열대야"),
-             "fr": ("canicule", "épisode caniculaire", "vague de chaleur", "vagues de chaleur",
-                    "forte chaleur", "fortes chaleurs", "chaleur extrême", "températures élevées",
-                    "chaleur"),
-             "es": ("ola de calor", "olas de calor", "calor extremo", "altas temperaturas",
-                    "golpe de calor", "calor"),
-             "zh": ("高温", "高溫", "酷热", "酷熱", "热浪", "熱浪", "炎热", "炎熱"),
-             "ja": ("猛暑", "酷暑", "熱中症", "熱波"),
-         },
-         segmenter_keywords=("heat haze", "sun"),
-         regions=(H,), effects=("heat_haze",),
-         motion="heat shimmer rising from the ground under a blazing sun"),
-    _Spec(key="yellow_dust", scene="drought", cap_category="Met",
-         names={"en": "Yellow Dust", "ko": "황사", "fr": "Tempête de sable", "es": "Tormenta de polvo",
-                "zh": "沙尘暴", "ja": "黄砂"},
-         words={
-             "en": ("yellow dust", "asian dust", "dust storm", "sandstorm", "sand storm",
-                    "blowing dust", "haboob", "fine dust"),
-             "ko": ("황사", "미세먼지", "초미세먼지"),
-             "fr": ("tempête de sable", "tempête de poussière", "vent de sable", "brume sèche",
-                    "particules fines"),
-             "es": ("tormenta de arena", "tormenta de polvo", "polvo en suspensión", "calima",
-                    "polvo amarillo"),
-             "zh": ("沙尘暴", "沙塵暴", "沙尘", "沙塵", "扬沙", "揚沙", "浮尘", "浮塵", "黄沙", "黃沙",
-                    "雾霾", "霧霾"),
-             "ja": ("黄砂", "砂塵嵐"),
-         },
-         segmenter_keywords=("dust", "haze"),
-         regions=(U,), effects=("dust_haze",),
-         motion="yellow dust haze drifting across the town"),
-    _Spec(key="dry_weather", scene="drought", cap_category="Met",
-         names={"en": "Dry Weather", "ko": "건조", "fr": "Temps sec", "es": "Tiempo seco", "zh": "干燥",
-                "ja": "乾燥"},
-         words={
-             "en": ("dry weather", "fire weather", "red flag", "low humidity"),
-             "ko": ("건조",),
-             "fr": ("temps sec", "air sec", "faible humidité", "risque d'incendie"),
-             "es": ("tiempo seco", "ambiente seco", "baja humedad", "riesgo de incendio",
-                    "peligro de incendio"),
-             "zh": ("干燥", "乾燥", "天气干燥", "天氣乾燥"),
-             "ja": ("乾燥",),
-         },
-         segmenter_keywords=("dry grass", "dust"),
-         regions=(H, U), effects=("heat_haze",),
-         motion="dry grass and dust stirring in a warm wind"),
-]
-
-
-# ------------------------------------------------------------------------------------- the data file
-_REGION_NAMES = {r.name.lower(): r for r in Region}
-
-
-def _load_terms() -> dict:
-    """``data/event_terms.json``, read and checked once: new types, more words, code schemes, level colours."""
-    import json
-    from importlib import resources
-    data = json.loads(resources.files("cinealert").joinpath("data/event_terms.json").read_text("utf-8"))
-    for name in ("types", "words", "non_visual_words", "meteoalarm_awareness_type", "vtec_phenomena",
-                 "vtec_significance", "level_parameters", "colour_levels", "colour_rgb", "ending_words",
-                 "agency_nouns"):
-        if name not in data:
-            raise RuntimeError(f"data/event_terms.json lacks {name!r}")
-    for level in list(data["colour_levels"].values()) + list(data["vtec_significance"].values()):
-        if level not in LEVELS:
-            raise RuntimeError(f"data/event_terms.json: unknown level {level!r}; levels are {', '.join(LEVELS)}")
-    return data
-
-
-def _spec_from_data(t: dict) -> _Spec:
-    unknown = [r for r in t["regions"] if r not in _REGION_NAMES]
-    if unknown or t["scene"] not in SCENES or any(e not in EFFECTS for e in t["effects"]):
-        raise RuntimeError(f"data/event_terms.json: type {t['key']!r} has an unknown region, scene or effect")
-    return _Spec(key=t["key"], scene=t["scene"], cap_category=t["cap_category"], names=dict(t["names"]),
-                 words={lang: tuple(ws) for lang, ws in t["words"].items()},
-                 segmenter_keywords=tuple(t["segmenter_keywords"]),
-                 regions=tuple(_REGION_NAMES[r] for r in t["regions"]), effects=tuple(t["effects"]),
-                 motion=t["motion"])
-
-
-def _with_words(spec: _Spec, extra: dict[str, list[str]]) -> _Spec:
-    words = {lang: tuple(ws) for lang, ws in spec.words.items()}
-    for lang, ws in extra.items():
-        words[lang] = tuple(dict.fromkeys(words.get(lang, ()) + tuple(ws)))
-    return _Spec(**{**spec.__dict__, "words": words})
-
-
-TERMS = _load_terms()
-_SPECS += [_spec_from_data(t) for t in TERMS["types"]]
-_missing = set(TERMS["words"]) - {spec.key for spec in _SPECS}
-if _missing:
-    raise RuntimeError(f"data/event_terms.json: words for unknown types {sorted(_missing)}")
-_SPECS = [_with_words(spec, TERMS["words"].get(spec.key, {})) for spec in _SPECS]
-
-_ORDER = {spec.key: i for i, spec in enumerate(_SPECS)}
-
-
 # ------------------------------------------------------------------------------------- event codes
 @dataclass(frozen=True)
 class EventCode:
@@ -523,7 +177,7 @@ class EventCode:
     ``disaster`` is the disaster key, or None: then ``non_visual`` says whether the code is a real
     alert type without a picture (an air raid) or just unspecific (a "special weather statement":
     read the alert's text instead). ``confirmed`` is False where the code could not be checked
-    against a published list (see the comments of the tables).
+    against a published list (see the notes of each scheme in data/taxonomy.yaml).
     """
     scheme: str
     code: str
@@ -534,330 +188,129 @@ class EventCode:
     confirmed: bool = True
 
 
-_NV = "-"   # marks a non-visual code in the tables below
+# ------------------------------------------------------------------------------------- the data files
+# The types and the event codes are data (data/taxonomy.yaml), checked here when they are read; more words,
+# MeteoAlarm/VTEC codes and level colours are in data/event_terms.json.
+class TaxonomyError(RuntimeError):
+    """A malformed entry in the package's taxonomy data (names the file, the entry and the field)."""
 
 
-def _table(scheme: str, rows: list[tuple], confirmed: bool = True) -> list[EventCode]:
-    out = []
-    for code, disaster, level, label in rows:
-        nv = disaster == _NV
-        out.append(EventCode(scheme, code, label, None if nv else disaster, level, nv, confirmed))
-    return out
+_REGION_NAMES = {r.name.lower(): r for r in Region}
 
 
-# Korean TTA codes (eventCode valueName "TTAS.KO-07.0046/R5 재난 종류 코드"). The standard itself was
-# not available; these rows come from the code list and the sample alerts of the Korean integrated
-# alert system prototype in the public repository comkeen/KIEAS (its DisasterEventType enumeration
-# and its CAP example database of 2015 KMA warnings). That list reuses most US SAME codes and adds
-# Korean ones. Where its samples and its enumeration disagree, the samples were followed:
-# * HWA/HWW are 강풍주의보/강풍경보 (strong wind) in the samples; the enumeration names HUW 강풍경보,
-#   which clashes with HUA 태풍주의보 and with SAME HUW (hurricane), so HUW is read as a typhoon.
-# * WWW (풍랑, high seas) and HAW (건조, dry weather) are used for both the 주의보 and the 경보 in
-#   the samples, so their level is left to the alert's text.
-_TTA = _table("tta", [
-    ("AL1", _NV, "warning", "민방공 공습경보 (civil defence: air raid warning)"),
-    ("AL2", _NV, "warning", "민방공 경계경보 (civil defence: air raid alert)"),
-    ("CLR", _NV, None, "민방공 경보해제 (civil defence: all clear)"),
-    ("HRA", "heavy_rain", "advisory", "호우주의보 (heavy rain advisory)"),
-    ("HRW", "heavy_rain", "warning", "호우경보 (heavy rain warning)"),
-    ("SSA", "storm_surge", "advisory", "폭풍해일주의보 (storm surge advisory)"),
-    ("SSW", "storm_surge", "warning", "폭풍해일경보 (storm surge warning)"),
-    ("YSW", "yellow_dust", "warning", "황사경보 (yellow dust warning)"),
-    ("CWA", "cold_wave", "advisory", "한파주의보 (cold wave advisory)"),
-    ("CWW", "cold_wave", "warning", "한파경보 (cold wave warning)"),
-    ("WWW", "high_seas", None, "풍랑주의보/풍랑경보 (high seas advisory or warning)"),
-    ("HAW", "dry_weather", None, "건조주의보/건조경보 (dry weather advisory or warning)"),
-    ("MFW", "wildfire", "warning", "산불경보 (wildfire warning)"),
-    ("HWA", "strong_wind", "advisory", "강풍주의보 (strong wind advisory)"),
-    ("HWW", "strong_wind", "warning", "강풍경보 (strong wind warning)"),
-    ("HUA", "typhoon", "advisory", "태풍주의보 (typhoon advisory)"),
-    ("HLS", "typhoon", None, "태풍정보 (typhoon information)"),
-    ("TRA", "typhoon", "advisory", "열대폭풍(태풍)주의보 (tropical storm advisory)"),
-    ("TRW", "typhoon", "warning", "열대폭풍(태풍)경보 (tropical storm warning)"),
-    ("AVA", "landslide", "advisory", "산사태주의보 (landslide advisory)"),
-    ("AVW", "landslide", "warning", "산사태경보 (landslide warning)"),
-    ("BZW", "heavy_snow", "warning", "폭풍설경보 (blizzard warning)"),
-    ("WSA", "heavy_snow", "advisory", "눈폭풍주의보 (winter storm advisory)"),
-    ("WSW", "heavy_snow", "warning", "눈폭풍경보 (winter storm warning)"),
-    ("CFA", "storm_surge", "advisory", "해안침수주의보 (coastal flood advisory)"),
-    ("CFW", "storm_surge", "warning", "해안침수경보 (coastal flood warning)"),
-    ("DSW", "yellow_dust", "warning", "모래폭풍경보 (dust storm warning)"),
-    ("EQW", "earthquake", "warning", "지진경보 (earthquake warning)"),
-    ("FRW", "wildfire", "warning", "화재경보 (fire warning)"),
-    ("FFA", "flood", "advisory", "긴급홍수주의보 (flash flood advisory)"),
-    ("FFW", "flood", "warning", "긴급홍수경보 (flash flood warning)"),
-    ("FFS", "flood", None, "긴급홍수상황 (flash flood situation)"),
-    ("FLA", "flood", "advisory", "홍수주의보 (flood advisory)"),
-    ("FLW", "flood", "warning", "홍수경보 (flood warning)"),
-    ("FLS", "flood", None, "홍수상황 (flood situation)"),
-    ("SVA", "thunderstorm", "advisory", "뇌우주의보 (thunderstorm advisory)"),
-    ("SVR", "thunderstorm", "warning", "뇌우경보 (thunderstorm warning)"),
-    ("SVS", None, "warning", "악기상경보 (severe weather warning)"),
-    ("SPS", None, None, "특이기상정보 (special weather information)"),
-    ("SMW", "high_seas", "warning", "특수해양경보 (special marine warning)"),
-    ("TSA", "tsunami", "advisory", "지진해일주의보 (tsunami advisory)"),
-    ("TSW", "tsunami", "warning", "지진해일경보 (tsunami warning)"),
-    ("TOA", _NV, "advisory", "토네이도주의보 (tornado advisory)"),
-    ("TOR", _NV, "warning", "토네이도경보 (tornado warning)"),
-    ("VOW", _NV, "warning", "화산경보 (volcano warning)"),
-    ("RTW", _NV, None, "교통통제 (road closure)"),
-    ("EAN", _NV, None, "국가비상상황발생 (national emergency)"),
-    ("EAT", _NV, None, "국가비상상황종료 (end of national emergency)"),
-    ("NIC", _NV, None, "중앙재난안전대책본부 (central disaster headquarters notice)"),
-    ("NPT", _NV, None, "전국적주기테스트 (national periodic test)"),
-    ("RMT", _NV, None, "전국적월별의무테스트 (required monthly test)"),
-    ("RWT", _NV, None, "전국적주간별의무테스트 (required weekly test)"),
-    ("STT", _NV, None, "특수수신기테스트 (special receiver test)"),
-    ("ADR", _NV, None, "행정메시지 (administrative message)"),
-    ("CAE", _NV, "warning", "어린이유괴긴급상황 (child abduction emergency)"),
-    ("CDW", _NV, "warning", "시민위험상황경보 (civil danger warning)"),
-    ("CEM", _NV, "warning", "시민응급상황메시지 (civil emergency message)"),
-    ("EVI", _NV, "warning", "즉시대피 (evacuate immediately)"),
-    ("HMW", _NV, "warning", "위험물질경보 (hazardous materials warning)"),
-    ("LEW", _NV, "warning", "법집행경고 (law enforcement warning)"),
-    ("LAE", _NV, "warning", "지역긴급상황 (local area emergency)"),
-    ("NMN", _NV, None, "통신메시지알림 (network message notification)"),
-    ("TOE", _NV, "warning", "119전화불통응급상황 (emergency telephone outage)"),
-    ("NUW", _NV, "warning", "핵발전소관련경보 (nuclear power plant warning)"),
-    ("DMO", _NV, None, "연습/시연경보 (practice or demonstration)"),
-    ("RHW", _NV, "warning", "방사능위험경보 (radiological hazard warning)"),
-    ("SPW", _NV, "warning", "안전한장소로피난경보 (shelter in place warning)"),
-]) + _table("tta", [
-    # Not confirmed: absent from the KIEAS list, kept for the *A = 주의보 / *W = 경보 pattern that the
-    # confirmed codes follow (and because earlier versions of this table used them).
-    ("HSA", "heavy_snow", "advisory", "대설주의보 (heavy snow advisory)"),
-    # KIEAS names HSW 대설주의보 and HAS 대설경보, against the A/W pattern of every other pair;
-    # both are read as heavy snow, HSW at the level its W suffix suggests.
-    ("HSW", "heavy_snow", "warning", "대설경보 (heavy snow warning)"),
-    ("HAS", "heavy_snow", "warning", "대설경보 (heavy snow warning)"),
-    ("MFA", "wildfire", "advisory", "산불주의보 (wildfire advisory)"),
-    ("YSA", "yellow_dust", "advisory", "황사주의보 (yellow dust advisory)"),
-    ("YDA", "yellow_dust", "advisory", "황사주의보 (yellow dust advisory)"),
-    ("YDW", "yellow_dust", "warning", "황사경보 (yellow dust warning)"),
-    ("TYA", "typhoon", "advisory", "태풍주의보 (typhoon advisory)"),
-    ("TYW", "typhoon", "warning", "태풍경보 (typhoon warning)"),
-    ("HUW", "typhoon", "warning", "태풍경보 (typhoon warning)"),
-    ("HTA", "heat_wave", "advisory", "폭염주의보 (heat wave advisory)"),
-    ("HTW", "heat_wave", "warning", "폭염경보 (heat wave warning)"),
-    ("WIA", "strong_wind", "advisory", "강풍주의보 (strong wind advisory)"),
-    ("WIW", "strong_wind", "warning", "강풍경보 (strong wind warning)"),
-    ("DWA", "dry_weather", "advisory", "건조주의보 (dry weather advisory)"),
-    ("DWW", "dry_weather", "warning", "건조경보 (dry weather warning)"),
-    ("EQA", "earthquake", "advisory", "지진주의보 (earthquake advisory)"),
-    ("DRW", "drought", "warning", "가뭄경보 (drought warning)"),
-], confirmed=False)
+def _read_data(name: str) -> str:
+    from importlib import resources
+    return resources.files("cinealert").joinpath(f"data/{name}").read_text("utf-8")
 
-# US EAS/SAME event codes (47 CFR 11.31 and NOAA Weather Radio; eventCode valueName "SAME").
-_SAME = _table("same", [
-    ("BZW", "heavy_snow", "warning", "blizzard warning"),
-    ("CFA", "storm_surge", "watch", "coastal flood watch"),
-    ("CFW", "storm_surge", "warning", "coastal flood warning"),
-    ("DSW", "yellow_dust", "warning", "dust storm warning"),
-    ("EQW", "earthquake", "warning", "earthquake warning"),
-    ("EWW", "strong_wind", "warning", "extreme wind warning"),
-    ("FFA", "flood", "watch", "flash flood watch"),
-    ("FFW", "flood", "warning", "flash flood warning"),
-    ("FFS", "flood", "advisory", "flash flood statement"),
-    ("FLA", "flood", "watch", "flood watch"),
-    ("FLW", "flood", "warning", "flood warning"),
-    ("FLS", "flood", "advisory", "flood statement"),
-    ("DBA", "flood", "watch", "dam watch"),
-    ("DBW", "flood", "warning", "dam break warning"),
-    ("FRW", "wildfire", "warning", "fire warning"),
-    ("WFA", "wildfire", "watch", "wild fire watch"),
-    ("WFW", "wildfire", "warning", "wild fire warning"),
-    ("IFW", "wildfire", "warning", "industrial fire warning"),
-    ("HWA", "strong_wind", "watch", "high wind watch"),
-    ("HWW", "strong_wind", "warning", "high wind warning"),
-    ("HUA", "typhoon", "watch", "hurricane watch"),
-    ("HUW", "typhoon", "warning", "hurricane warning"),
-    ("HLS", "typhoon", "advisory", "hurricane statement"),
-    ("TRA", "typhoon", "watch", "tropical storm watch"),
-    ("TRW", "typhoon", "warning", "tropical storm warning"),
-    ("SSA", "storm_surge", "watch", "storm surge watch"),
-    ("SSW", "storm_surge", "warning", "storm surge warning"),
-    ("SMW", "high_seas", "warning", "special marine warning"),
-    ("SVA", "thunderstorm", "watch", "severe thunderstorm watch"),
-    ("SVR", "thunderstorm", "warning", "severe thunderstorm warning"),
-    ("SVS", None, "advisory", "severe weather statement"),
-    ("SPS", None, "advisory", "special weather statement"),
-    ("TSA", "tsunami", "watch", "tsunami watch"),
-    ("TSW", "tsunami", "warning", "tsunami warning"),
-    ("WSA", "heavy_snow", "watch", "winter storm watch"),
-    ("WSW", "heavy_snow", "warning", "winter storm warning"),
-    ("SQW", "heavy_snow", "warning", "snow squall warning"),
-    ("TOA", _NV, "watch", "tornado watch"),
-    ("TOR", _NV, "warning", "tornado warning"),
-    ("AVA", _NV, "watch", "avalanche watch"),
-    ("AVW", _NV, "warning", "avalanche warning"),
-    ("VOW", _NV, "warning", "volcano warning"),
-    ("ADR", _NV, None, "administrative message"),
-    ("BHW", _NV, "warning", "biological hazard warning"),
-    ("BLU", _NV, "warning", "blue alert"),
-    ("BWW", _NV, "warning", "boil water warning"),
-    ("CAE", _NV, "warning", "child abduction emergency"),
-    ("CDW", _NV, "warning", "civil danger warning"),
-    ("CEM", _NV, "warning", "civil emergency message"),
-    ("CHW", _NV, "warning", "chemical hazard warning"),
-    ("CWW", _NV, "warning", "contaminated water warning"),
-    ("DEW", _NV, "warning", "contagious disease warning"),
-    ("DMO", _NV, None, "practice/demo warning"),
-    ("EAN", _NV, None, "emergency action notification"),
-    ("EAT", _NV, None, "emergency action termination"),
-    ("EVA", _NV, "watch", "evacuation watch"),
-    ("EVI", _NV, "warning", "evacuation immediate"),
-    ("FCW", _NV, "warning", "food contamination warning"),
-    ("HMW", _NV, "warning", "hazardous materials warning"),
-    ("IBW", _NV, "warning", "iceberg warning"),
-    ("LAE", _NV, "warning", "local area emergency"),
-    ("LEW", _NV, "warning", "law enforcement warning"),
-    ("MEP", _NV, "warning", "missing and endangered persons"),
-    ("NIC", _NV, None, "national information center"),
-    ("NMN", _NV, None, "network message notification"),
-    ("NPT", _NV, None, "national periodic test"),
-    ("NUW", _NV, "warning", "nuclear power plant warning"),
-    ("POS", _NV, "advisory", "power outage advisory"),
-    ("RHW", _NV, "warning", "radiological hazard warning"),
-    ("RMT", _NV, None, "required monthly test"),
-    ("RWT", _NV, None, "required weekly test"),
-    ("SPW", _NV, "warning", "shelter in place warning"),
-    ("TOE", _NV, "warning", "911 telephone outage emergency"),
-]) + _table("same", [
-    # Not confirmed: NOAA Weather Radio codes seen only in a third-party list, or newer NWS heat and
-    # cold product codes.
-    ("EHA", "heat_wave", "watch", "excessive/extreme heat watch"),
-    ("EHW", "heat_wave", "warning", "excessive/extreme heat warning"),
-    ("ECA", "cold_wave", "watch", "extreme cold watch"),
-    ("ECW", "cold_wave", "warning", "extreme cold warning"),
-    ("WCW", "cold_wave", "warning", "wind chill warning"),
-    ("ISW", "cold_wave", "warning", "ice storm warning"),
-    ("LSW", "heavy_snow", "warning", "lake effect snow warning"),
-], confirmed=False)
 
-# NWS product codes carried under valueName "NationalWeatherService" where they are not SAME codes
-# (VTEC phenomenon + significance: W warning, A watch, Y advisory). Not confirmed, except FWW (the
-# red flag warning, named so in NWS alert feeds).
-_NWS = _table("nws", [
-    ("FWW", "dry_weather", "warning", "red flag warning"),
-], confirmed=True) + _table("nws", [
-    ("FWA", "dry_weather", "watch", "fire weather watch"),
-    ("WIY", "strong_wind", "advisory", "wind advisory"),
-    ("LWY", "strong_wind", "advisory", "lake wind advisory"),
-    ("HTY", "heat_wave", "advisory", "heat advisory"),
-    ("WWY", "heavy_snow", "advisory", "winter weather advisory"),
-    ("FAY", "flood", "advisory", "flood advisory"),
-    ("FAA", "flood", "watch", "flood watch"),
-    ("FAW", "flood", "warning", "flood warning"),
-    ("CFY", "storm_surge", "advisory", "coastal flood advisory"),
-    ("FZA", "cold_wave", "watch", "freeze watch"),
-    ("FZW", "cold_wave", "warning", "freeze warning"),
-    ("FRY", "cold_wave", "advisory", "frost advisory"),
-    ("WCY", "cold_wave", "advisory", "wind chill advisory"),
-    ("SCY", "high_seas", "advisory", "small craft advisory"),
-    ("GLA", "high_seas", "watch", "gale watch"),
-    ("GLW", "high_seas", "warning", "gale warning"),
-    ("SRW", "high_seas", "warning", "storm warning (marine)"),
-    ("HFW", "high_seas", "warning", "hurricane force wind warning"),
-    ("SUY", "high_seas", "advisory", "high surf advisory"),
-    ("SUW", "high_seas", "warning", "high surf warning"),
-    ("DUY", "yellow_dust", "advisory", "blowing dust advisory"),
-    ("FGY", _NV, "advisory", "dense fog advisory"),
-], confirmed=False)
+def _models():
+    """The pydantic models of data/taxonomy.yaml (built on first use, so importing costs nothing more)."""
+    from typing import Literal, Optional
 
-# Canadian CAP-CP event codes (valueName "profile:CAP-CP:Event:0.4"). Confirmed: the codes below seen
-# in public NAAD relay code that maps them to SAME codes. CAP-CP codes carry no level.
-_CAPCP = _table("capcp", [
-    ("wildFire", "wildfire", None, "wildfire"),
-    ("forestFire", "wildfire", None, "forest fire"),
-    ("urbanFire", "wildfire", None, "urban fire"),
-    ("industryFire", "wildfire", None, "industrial fire"),
-    ("stormSurge", "storm_surge", None, "storm surge"),
-    ("flashFlood", "flood", None, "flash flood"),
-    ("damOverflow", "flood", None, "dam overflow"),
-    ("earthquake", "earthquake", None, "earthquake"),
-    ("landslide", "landslide", None, "landslide"),
-    ("tsunami", "tsunami", None, "tsunami"),
-    ("hurricane", "typhoon", None, "hurricane"),
-    ("thunderstorm", "thunderstorm", None, "thunderstorm"),
-    ("tornado", _NV, None, "tornado"),
-    ("civilEmerg", _NV, None, "civil emergency"),
-    ("terrorism", _NV, None, "terrorism"),
-    ("animalDang", _NV, None, "dangerous animal"),
-    ("magnetStorm", _NV, None, "geomagnetic storm"),
-    ("meteor", _NV, None, "meteor"),
-    ("lahar", _NV, None, "lahar"),
-    ("pyroclasticS", _NV, None, "pyroclastic surge"),
-    ("pyroclasticF", _NV, None, "pyroclastic flow"),
-    ("volcanicAsh", _NV, None, "volcanic ash"),
-    ("chemical", _NV, None, "chemical hazard"),
-    ("biological", _NV, None, "biological hazard"),
-    ("radiological", _NV, None, "radiological hazard"),
-    ("explosives", _NV, None, "explosives"),
-    ("fallObject", _NV, None, "falling object"),
-    ("drinkingWate", _NV, None, "drinking water"),
-    ("amber", _NV, None, "child abduction (Amber alert)"),
-    ("911Service", _NV, None, "911 service outage"),
-    ("testMessage", _NV, None, "test message"),
-    ("weather", None, None, "weather (unspecified)"),
-    ("other", None, None, "other"),
-]) + _table("capcp", [
-    # Not confirmed: further weather codes of the CAP-CP event list, written from memory.
-    ("rainfall", "heavy_rain", None, "rainfall"),
-    ("snowfall", "heavy_snow", None, "snowfall"),
-    ("blizzard", "heavy_snow", None, "blizzard"),
-    ("blowingSnow", "heavy_snow", None, "blowing snow"),
-    ("winterStorm", "heavy_snow", None, "winter storm"),
-    ("flood", "flood", None, "flood"),
-    ("highWater", "flood", None, "high water"),
-    ("heat", "heat_wave", None, "heat"),
-    ("coldWave", "cold_wave", None, "cold wave"),
-    ("arcticOutflow", "cold_wave", None, "arctic outflow"),
-    ("frost", "cold_wave", None, "frost"),
-    ("freezingRain", "cold_wave", None, "freezing rain"),
-    ("wind", "strong_wind", None, "wind"),
-    ("dustStorm", "yellow_dust", None, "dust storm"),
-    ("typhoon", "typhoon", None, "typhoon"),
-    ("grassFire", "wildfire", None, "grass fire"),
-    ("avalanche", _NV, None, "avalanche"),
-    ("hail", _NV, None, "hail"),
-    ("fog", _NV, None, "fog"),
-    ("airQuality", _NV, None, "air quality"),
-], confirmed=False)
+    from pydantic import BaseModel, ConfigDict, field_validator
 
-# Plain event words used as codes by various CAP senders (and by earlier versions of this table).
-# These are this project's own list, not a standard.
-_CAP = _table("cap", [
-    ("FLOOD", "flood", None, "flood"), ("RESERVOIRDIS", "flood", None, "reservoir discharge"),
-    ("RAIN", "heavy_rain", None, "rain"), ("HVYRAIN", "heavy_rain", None, "heavy rain"),
-    ("THUNDERSTORM", "thunderstorm", None, "thunderstorm"),
-    ("LANDSLIDE", "landslide", None, "landslide"), ("DEBRIS", "landslide", None, "debris flow"),
-    ("DROUGHT", "drought", None, "drought"),
-    ("FIRE", "wildfire", None, "fire"), ("BUSHFIRE", "wildfire", None, "bushfire"),
-    ("WILDFIRE", "wildfire", None, "wildfire"),
-    ("SNOW", "heavy_snow", None, "snow"), ("BLIZZARD", "heavy_snow", None, "blizzard"),
-    ("TYPHOON", "typhoon", None, "typhoon"), ("HURRICANE", "typhoon", None, "hurricane"),
-    ("CYCLONE", "typhoon", None, "cyclone"),
-    ("EQ", "earthquake", None, "earthquake"), ("EARTHQUAKE", "earthquake", None, "earthquake"),
-    ("TSUNAMI", "tsunami", None, "tsunami"),
-    ("SURGE", "storm_surge", None, "storm surge"),
-    ("SEAS", "high_seas", None, "high seas"), ("MWS", "high_seas", None, "marine weather statement"),
-    ("WIND", "strong_wind", None, "wind"), ("GALE", "strong_wind", None, "gale"),
-    ("COLD", "cold_wave", None, "cold"), ("FRZ", "cold_wave", None, "freeze"),
-    ("HEAT", "heat_wave", None, "heat"), ("HEATWAVE", "heat_wave", None, "heat wave"),
-    ("DUST", "yellow_dust", None, "dust"), ("DRY", "dry_weather", None, "dry weather"),
-    ("TORNADO", _NV, None, "tornado"),
-], confirmed=False)
+    class TypeData(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        key: str
+        scene: Literal[SCENES]  # type: ignore[valid-type]
+        cap_category: Literal[CAP_CATEGORIES]  # type: ignore[valid-type]
+        names: dict[str, str]
+        words: dict[str, list[str]]
+        segmenter_keywords: list[str]
+        regions: list[Literal[tuple(_REGION_NAMES)]]  # type: ignore[valid-type]
+        effects: list[Literal[EFFECTS]]  # type: ignore[valid-type]
+        motion: str
+
+        @field_validator("names")
+        @classmethod
+        def _en_and_ko(cls, v: dict[str, str]) -> dict[str, str]:
+            missing = [lang for lang in ("en", "ko") if not v.get(lang)]
+            if missing:
+                raise ValueError(f"needs a name in {', '.join(missing)}")
+            return v
+
+    Row = tuple[str, Optional[str], Optional[Literal[LEVELS]], str]  # type: ignore[valid-type]
+
+    class Scheme(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        confirmed: list[Row] = []
+        unconfirmed: list[Row] = []
+
+    class Taxonomy(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        types: list[TypeData]
+        event_codes: dict[Literal[_SCHEME_ORDER], Scheme]  # type: ignore[valid-type]
+
+    return Taxonomy
+
+
+def load_taxonomy(text: str, source: str = "data/taxonomy.yaml") -> tuple[list[_Spec], list[EventCode]]:
+    """The types and event codes of a taxonomy file's text, checked; :class:`TaxonomyError` names what is wrong."""
+    import yaml
+    from pydantic import ValidationError
+    try:
+        doc = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    except yaml.YAMLError as err:
+        raise TaxonomyError(f"{source} is not valid YAML: {str(err).splitlines()[0]}") from None
+    try:
+        tax = _models()(**doc) if isinstance(doc, dict) else _models()(types=doc)
+    except ValidationError as err:
+        e = err.errors()[0]
+        loc = list(e.get("loc", ()))
+        if len(loc) >= 2 and loc[0] == "types" and isinstance(loc[1], int) and isinstance(doc, dict):
+            entry = (doc.get("types") or [{}])[loc[1]]
+            loc[1] = f"{loc[1]} ({entry.get('key', '?') if isinstance(entry, dict) else '?'})"
+        raise TaxonomyError(f"{source}: {'.'.join(map(str, loc))}: {e.get('msg')}") from None
+    keys = [t.key for t in tax.types]
+    doubled = sorted({k for k in keys if keys.count(k) > 1})
+    if doubled:
+        raise TaxonomyError(f"{source}: type {doubled[0]!r} is listed twice")
+    specs = [_Spec(key=t.key, scene=t.scene, cap_category=t.cap_category, names=dict(t.names),
+                   words={lang: tuple(ws) for lang, ws in t.words.items()},
+                   segmenter_keywords=tuple(t.segmenter_keywords),
+                   regions=tuple(_REGION_NAMES[r] for r in t.regions), effects=tuple(t.effects), motion=t.motion)
+             for t in tax.types]
+    codes = []
+    for scheme in _SCHEME_ORDER:
+        table = tax.event_codes.get(scheme)
+        for confirmed, rows in ((True, table.confirmed), (False, table.unconfirmed)) if table else ():
+            for code, disaster, level, label in rows:
+                if disaster not in (None, _NV) and disaster not in keys:
+                    raise TaxonomyError(f"{source}: event code {scheme} {code}: unknown type {disaster!r}")
+                nv = disaster == _NV
+                codes.append(EventCode(scheme, code, label, None if nv else disaster, level, nv, confirmed))
+    return specs, codes
+
+
+def _load_terms() -> dict:
+    """``data/event_terms.json``, read and checked once: more words, code schemes, level colours."""
+    import json
+    data = json.loads(_read_data("event_terms.json"))
+    for name in ("non_visual_words", "meteoalarm_awareness_type", "vtec_phenomena", "vtec_significance",
+                 "level_parameters", "colour_levels", "colour_rgb", "ending_words", "agency_nouns"):
+        if name not in data:
+            raise TaxonomyError(f"data/event_terms.json lacks {name!r}")
+    for level in list(data["colour_levels"].values()) + list(data["vtec_significance"].values()):
+        if level not in LEVELS:
+            raise TaxonomyError(f"data/event_terms.json: unknown level {level!r}; levels are {', '.join(LEVELS)}")
+    return data
+
+
+_NV = "-"   # marks a real kind without a picture in the event-code rows
+# Without a value name, a code that means different things in different schemes is read as the Korean
+# TTA code (this project's home scheme), then SAME, NWS, CAP-CP and the plain words.
+_SCHEME_ORDER = ("tta", "same", "nws", "capcp", "cap")
+TERMS = _load_terms()
+_SPECS, _EVENT_CODES = load_taxonomy(_read_data("taxonomy.yaml"))
+_ORDER = {spec.key: i for i, spec in enumerate(_SPECS)}
 
 #: Every event code known here, of every scheme.
-EVENT_CODES: tuple[EventCode, ...] = tuple(_TTA + _SAME + _NWS + _CAPCP + _CAP)
+EVENT_CODES: tuple[EventCode, ...] = tuple(_EVENT_CODES)
 
 # scheme -> folded code -> entry
 _CODE_TABLES: dict[str, dict[str, EventCode]] = {}
 for _entry in EVENT_CODES:
     _CODE_TABLES.setdefault(_entry.scheme, {}).setdefault(_entry.code.casefold(), _entry)
-# Without a value name, a code that means different things in different schemes is read as the Korean
-# TTA code (this project's home scheme), then SAME, NWS, CAP-CP and the plain words.
-_SCHEME_ORDER = ("tta", "same", "nws", "capcp", "cap")
 
 
 def scheme_of(value_name: str | None) -> str | None:
