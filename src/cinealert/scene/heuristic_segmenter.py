@@ -51,8 +51,7 @@ def cloud_score(cues: SceneCues) -> np.ndarray:
     # A cloud's sharp rim is too rough for the sky mask, which then holds the cloud as a hole.
     sky = _fill_holes(cues.sky, int(0.25 * h * w))
     whitish = ramp(cues.sat, 0.3, 0.18) * ramp(cues.val, 0.45, 0.6) * sky
-    # Overcast: most of the sky whitish and grey (a pale, hazy clear sky keeps a tint: saturation ≈ 0.15).
-    if not sky.any() or ((whitish[sky] >= 0.5).mean() >= 0.6 and np.median(cues.sat[sky]) < 0.10):
+    if not sky.any() or (whitish[sky] >= 0.5).mean() >= 0.6:                    # overcast
         return whitish
     light = cues.lab[..., 0]
     row = np.zeros((h, 1), np.float32)
