@@ -1,4 +1,5 @@
 """The gallery shows the spoken alert: a captions track on the video, a labelled play button, the narration's audio."""
+import base64
 import json
 import os
 import shutil
@@ -63,7 +64,10 @@ def test_page_has_the_captions_track_the_button_and_the_audio(tmp_path):
     tracks = el.all("track")
     assert len(tracks) == 2                                      # one on the video, one on the audio
     vt = tracks[0]
-    assert vt["kind"] == "captions" and vt["src"] == "../res/ko/captions.vtt" and vt["srclang"] == "ko"
+    assert vt["kind"] == "captions" and vt["srclang"] == "ko" and tracks[1]["src"] == vt["src"]
+    # the VTT itself, in a data: URL, so that the page works from the file system
+    head, _, body = vt["src"].partition(",")
+    assert head == "data:text/vtt;charset=utf-8;base64" and base64.b64decode(body) == (res / "captions.vtt").read_bytes()
     assert vt["label"] == "한국어" and "default" in vt
     # the video's track sits inside the video element
     order = [t for t, _ in el.tags]
@@ -81,12 +85,12 @@ def test_page_has_the_captions_track_the_button_and_the_audio(tmp_path):
 
 def test_no_narration_no_button_and_captions_alone_still_shown(tmp_path):
     _result(tmp_path / "res" / "plain", files=("cinemagraph.mp4",))
-    _result(tmp_path / "res" / "vtt", files=("cinemagraph.mp4", "captions.vtt"), language="en")
+    (_result(tmp_path / "res" / "vtt", files=("cinemagraph.mp4",), language="en") / "captions.vtt").write_text(VTT)
     page = build_gallery([tmp_path / "res"], tmp_path / "gal", embed_font=False).read_text(encoding="utf-8")
     el = Elements(page)
     assert el.all("button") == [] and el.all("audio") == []
     (track,) = el.all("track")
-    assert track["src"] == "../res/vtt/captions.vtt" and track["srclang"] == "en" and track["label"] == "English"
+    assert track["src"].startswith("data:text/vtt") and track["srclang"] == "en" and track["label"] == "English"
 
 
 def test_live_page_links_the_narration_through_the_media_prefix(tmp_path):
@@ -130,15 +134,18 @@ def test_captions_track_and_play_button_in_headless_chromium(tmp_path):
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=browser, args=[
             "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--allow-file-access-from-files"])
+            "--disable-component-update", "--disable-sync"])
         try:
             page = b.new_page(viewport={"width": 1000, "height": 800})
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.goto(url)
+            page.wait_for_function("document.querySelector('video track').readyState === 2", timeout=10000)
             tracks = page.evaluate("""() => { const v = document.querySelector('video');
-                return Array.from(v.textTracks).map((t) => [t.kind, t.language, t.label, t.mode]); }""")
-            assert len(tracks) >= 1 and tracks[0][:3] == ["captions", "ko", "한국어"] and tracks[0][3] == "showing"
+                return Array.from(v.textTracks).map((t) => [t.kind, t.language, t.label, t.mode,
+                                                            Array.from(t.cues || []).map((c) => c.text)]); }""")
+            assert len(tracks) >= 1 and tracks[0][:4] == ["captions", "ko", "한국어", "showing"]
+            assert tracks[0][4] == ["서울특별시에 호우경보", "높은 곳으로 대피하세요"]      # loaded from the file: page
             assert page.evaluate("document.querySelector('audio').paused") is True
             # reached from the keyboard: Tab moves the focus onto the button; a real mouse click presses it
             for _ in range(4):

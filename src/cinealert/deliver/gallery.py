@@ -13,6 +13,8 @@ carries the captions as a ``<track kind="captions" default>``, and a labelled bu
 a real ``<button>``, so it is reached with Tab and pressed with Enter or Space) plays the narration from an
 ``<audio>`` element; while it plays, the caption of the moment is written under the picture (from the same
 VTT on the audio element), so the words follow the voice even where the looping video is shorter than it.
+The static page carries the VTT in the track's ``data:`` URL (browsers load no track from another ``file:``
+URL); the live page links it.
 A ``braille.brf`` beside the result is linked for download.
 """
 from __future__ import annotations
@@ -165,7 +167,8 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
         if report is None:
             raise InputError(f"gallery: cannot read {d / 'report.json'} (missing or not JSON)")
         names = {p.name for p in d.iterdir() if p.is_file()}
-        cards.append(_card(str(d.resolve()), names, report, lambda name, d=d: _rel(d / name, out_dir)))
+        cards.append(_card(str(d.resolve()), names, report, lambda name, d=d: _rel(d / name, out_dir),
+                           captions_url=lambda name, d=d: _data_url(d / name, "text/vtt")))
     page = _page(title, f"{len(cards)} result(s)", cards, font_css=_font_face(out_dir) if embed_font else "")
     from cinealert.deliver.encode import write_atomic
     return write_atomic(out_dir / "index.html", page)
@@ -201,14 +204,22 @@ def narration_files(report: dict, names: set[str]) -> dict:
     return out
 
 
-def _speech(key: str, nar: dict, link) -> tuple[str, str]:
-    """The caption ``<track>`` for the video and the play button, audio and caption line for the card body."""
+def _data_url(path: Path, media_type: str) -> str:
+    import base64
+    return f"data:{media_type};charset=utf-8;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _speech(key: str, nar: dict, link, captions_url=None) -> tuple[str, str]:
+    """The caption ``<track>`` for the video and the play button, audio and caption line for the card body.
+    ``captions_url(name)``, where given, is the URL of the captions file in a ``<track>`` (the static gallery
+    puts the VTT in a ``data:`` URL, since browsers refuse a track from another ``file:`` URL)."""
     esc = html.escape
+    vtt_url = (captions_url or link)(nar["vtt"]) if nar["vtt"] else ""
     lang = nar["language"]
     label = _LANGUAGE_NAMES.get(lang.split("-")[0], lang)
     track = ""
     if nar["vtt"]:
-        track = (f'<track kind="captions" src="{esc(link(nar["vtt"]))}" srclang="{esc(lang)}" '
+        track = (f'<track kind="captions" src="{esc(vtt_url)}" srclang="{esc(lang)}" '
                  f'label="{esc(label)}" default>')
     audio_src = [(nar["m4a"], "audio/mp4"), (nar["ogg"], "audio/ogg")]
     audio_src = [(p, t) for p, t in audio_src if p]
@@ -216,7 +227,7 @@ def _speech(key: str, nar: dict, link) -> tuple[str, str]:
         return track, ""
     ident = f"{zlib.crc32(key.encode()):08x}"
     srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in audio_src)
-    audio_track = (f'<track kind="captions" src="{esc(link(nar["vtt"]))}" srclang="{esc(lang)}" label="{esc(label)}">'
+    audio_track = (f'<track kind="captions" src="{esc(vtt_url)}" srclang="{esc(lang)}" label="{esc(label)}">'
                    if nar["vtt"] else "")
     shown = f'<p class="spoken" id="c{ident}" lang="{esc(lang)}" aria-hidden="true"></p>' if nar["vtt"] else ""
     body = (f'<audio id="a{ident}" preload="auto">{srcs}{audio_track}</audio>'
@@ -226,9 +237,9 @@ def _speech(key: str, nar: dict, link) -> tuple[str, str]:
     return track, body
 
 
-def _card(key: str, names: set[str], r: dict, link) -> str:
+def _card(key: str, names: set[str], r: dict, link, captions_url=None) -> str:
     """One result as an ``<article>``: ``key`` names the result, ``names`` are its files and ``link(name)``
-    gives the URL of one of them."""
+    gives the URL of one of them (``captions_url(name)`` that of a captions file, where it differs)."""
     esc = html.escape
 
     def file(name: str) -> str | None:
@@ -243,7 +254,7 @@ def _card(key: str, names: set[str], r: dict, link) -> str:
                                    (file("cinemagraph.mp4"), "video/mp4"),
                                    (file("card.mp4"), "video/mp4")) if p is not None]
     desc_id = f"d{zlib.crc32(key.encode()):08x}"
-    track, speech = _speech(key, narration_files(r, names), link)
+    track, speech = _speech(key, narration_files(r, names), link, captions_url)
     if sources:
         srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in sources)
         poster_attr = f' poster="{esc(link(poster))}"' if poster else ""
