@@ -54,6 +54,7 @@ def test_caption_stays_above_the_card_and_long_text_gets_two_lines():
     assert not np.any(out[400:] != frame[400:])
     lay = caption_layout(long, 1024, 576, language="ko", bottom=400)
     assert len(lay.lines) == 2 and lay.lines[-1].endswith("…")
+    assert lay.lines[-1][:-1].split()[-1].rstrip(".") in [w.rstrip(".") for w in long.split()]   # cut at a word
     assert lay.size == round(0.04 * 576)                                    # shrunk to the floor before cutting
     short = caption_layout("비가 옵니다.", 1024, 576, language="ko")
     assert short.lines == ["비가 옵니다."] and short.size == round(0.055 * 576)

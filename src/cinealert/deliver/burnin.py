@@ -78,7 +78,7 @@ def safe_rect(width: int, height: int, bottom: int | None = None) -> tuple[int, 
     return x0, y0, x1, y1
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=16)
 def caption_layout(text: str, width: int, height: int, *, language: str, bottom: int | None = None) -> CaptionLayout:
     """Lay ``text`` out for a ``width × height`` frame: the font that draws every character, the size, the lines
     (at most two) and the box, bottom-centred in :func:`safe_rect`."""
@@ -107,6 +107,9 @@ def caption_layout(text: str, width: int, height: int, *, language: str, bottom:
         while last and font.getlength(last + "…") > room:
             last = last[:-1]
         lines = lines[:MAX_LINES - 1] + [last.rstrip() + "…"]
+    if lines[-1].endswith("…") and " " in lines[-1].strip():  # a cut line ends at a word, not inside one
+        whole = lines[-1][:-1]
+        lines[-1] = whole.rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
     # 2. The box: padded around the lines, centred, its bottom on the rectangle's bottom.
     line_h = round(1.3 * size)
     text_w = max(math.ceil(font.getlength(l)) for l in lines)
