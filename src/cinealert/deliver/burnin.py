@@ -78,6 +78,19 @@ def safe_rect(width: int, height: int, bottom: int | None = None) -> tuple[int, 
     return x0, y0, x1, y1
 
 
+def _wrap_words(text: str, font, room: int) -> list[str]:
+    """``text`` in at most two lines of ``room`` pixels; where it is cut, the cut falls between words."""
+    lines = _wrap(text, font, room, MAX_LINES)
+    last = lines[-1]
+    if last.endswith("…") and " " in last.strip():
+        kept = last[:-1].rstrip(" ,;")
+        flat = " ".join(l.rstrip() for l in lines[:-1] + [kept])
+        nxt = text[len(flat):len(flat) + 1] if text.startswith(flat) else " "
+        if nxt.isalnum():                                               # the cut fell inside a word
+            lines[-1] = kept.rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return lines
+
+
 @lru_cache(maxsize=16)
 def caption_layout(text: str, width: int, height: int, *, language: str, bottom: int | None = None) -> CaptionLayout:
     """Lay ``text`` out for a ``width × height`` frame: the font that draws every character, the size, the lines
@@ -98,7 +111,7 @@ def caption_layout(text: str, width: int, height: int, *, language: str, bottom:
         font = load_font(str(path), size)
         pad_x, pad_y = round(0.5 * size), round(0.2 * size)
         room = sx1 - sx0 - 2 * pad_x
-        lines = [l for p in paragraphs for l in _wrap(p, font, room, MAX_LINES)]
+        lines = [l for p in paragraphs for l in _wrap_words(p, font, room)]
         if len(lines) <= MAX_LINES and not any(l.endswith("…") for l in lines) or size <= floor:
             break
         size -= 1
@@ -107,9 +120,6 @@ def caption_layout(text: str, width: int, height: int, *, language: str, bottom:
         while last and font.getlength(last + "…") > room:
             last = last[:-1]
         lines = lines[:MAX_LINES - 1] + [last.rstrip() + "…"]
-    if lines[-1].endswith("…") and " " in lines[-1].strip():  # a cut line ends at a word, not inside one
-        whole = lines[-1][:-1]
-        lines[-1] = whole.rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
     # 2. The box: padded around the lines, centred, its bottom on the rectangle's bottom.
     line_h = round(1.3 * size)
     text_w = max(math.ceil(font.getlength(l)) for l in lines)
