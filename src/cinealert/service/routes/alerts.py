@@ -56,7 +56,8 @@ def register(app: FastAPI, svc: Service) -> None:
         status = 202 if result.get("new") else 200
         return JSONResponse(result, status_code=status)
 
-    @app.get("/websub", summary="WebSub: confirm a subscription (echoes hub.challenge)", include_in_schema=svc.websub_secret is not None)
+    @app.get("/websub", summary="WebSub: confirm a subscription (echoes hub.challenge)",
+             include_in_schema=svc.websub_secret is not None)
     def websub_verify(request: Request):
         if svc.websub_secret is None:
             return error(404, "WebSub is not enabled (cinealert serve --websub-secret FILE)")

@@ -23,11 +23,12 @@ def register(app: FastAPI, svc: Service) -> None:
     @app.get("/healthz", summary="Liveness and queue")
     def healthz():
         counts = svc.store.counts()
-        alive = svc.supervisor.alive() if svc.supervisor is not None else None
-        pid = svc.supervisor.proc.pid if svc.supervisor is not None and svc.supervisor.proc is not None else None
-        pids = [p.pid for p in svc.supervisor.procs if p is not None] if svc.supervisor is not None else []
-        return {"ok": True, "media": svc.media.describe(), "worker_alive": alive, "worker_pid": pid, "worker_pids": pids,
-                "worker_restarts": svc.supervisor.restarts if svc.supervisor else 0, "jobs": counts}
+        sup = svc.supervisor
+        alive = sup.alive() if sup is not None else None
+        pid = sup.proc.pid if sup is not None and sup.proc is not None else None
+        pids = [p.pid for p in sup.procs if p is not None] if sup is not None else []
+        return {"ok": True, "media": svc.media.describe(), "worker_alive": alive, "worker_pid": pid,
+                "worker_pids": pids, "worker_restarts": sup.restarts if sup else 0, "jobs": counts}
 
     @app.get("/metrics", response_class=PlainTextResponse, summary="Prometheus metrics")
     def metrics():
@@ -49,6 +50,7 @@ def register(app: FastAPI, svc: Service) -> None:
             lines += ["# HELP cinealert_submit_seconds Latency of POST /v1/alerts.",
                       "# TYPE cinealert_submit_seconds summary"]
             for q in (0.5, 0.9, 0.99):
-                lines.append(f'cinealert_submit_seconds{{quantile="{q}"}} {lat[min(len(lat) - 1, int(q * len(lat)))]:.6f}')
+                value = lat[min(len(lat) - 1, int(q * len(lat)))]
+                lines.append(f'cinealert_submit_seconds{{quantile="{q}"}} {value:.6f}')
             lines.append(f"cinealert_submit_seconds_count {len(lat)}")
         return "\n".join(lines) + "\n"
