@@ -14,7 +14,9 @@ from cinealert.service.routes import Service, error
 SERVED = {"cinemagraph.mp4": "video/mp4", "cinemagraph.webm": "video/webm", "cinemagraph.gif": "image/gif",
           "cinemagraph.webp": "image/webp", "poster.png": "image/png", "card.mp4": "video/mp4",
           "card.png": "image/png", "description.txt": "text/plain; charset=utf-8",
-          "report.json": "application/json", "alert.xml": "application/xml", "moving_mask.png": "image/png"}
+          "report.json": "application/json", "alert.xml": "application/xml", "moving_mask.png": "image/png",
+          "narration.m4a": "audio/mp4", "narration.ogg": "audio/ogg", "captions.vtt": "text/vtt; charset=utf-8",
+          "braille.brf": "text/plain; charset=us-ascii"}
 
 
 def register(app: FastAPI, svc: Service) -> None:
