@@ -1,12 +1,17 @@
 """The main job, top to bottom: an alert (or a photo) becomes a looping 3D cinemagraph.
 
-1. Alert      — parse and normalise the input                      (alerts/)
-2. Metadata   — scene metadata, prompt and negative prompt         (prompting/)
-3. Image      — one still of the disaster, with hints if drawn     (imaging/)
-4. Scene      — moving regions and depth                           (scene/)
-5. Motion     — Eulerian field, looping displacements, effects     (motion/)
-6. Render     — layered depth, symmetric looping, camera; encode   (render/, deliver/)
-7. Report     — report.json and, for CAP input, the enriched alert (deliver/)
+1. Read the alert       — parse and normalise the input                         (alerts/)
+2. Write the metadata   — scene metadata, prompt and negative prompt            (prompting/)
+3. Draw the image       — one still of the disaster, with hints if drawn        (imaging/)
+4. Find the scene       — moving regions and depth                              (scene/)
+5. Choose the rig       — motion backend, camera path, prompted inpainter       (motion/, render/)
+6. Render safely        — plan, layered rendering, encoding; calmer if flashing (motion/, render/, deliver/)
+7. Measure              — loop seam, holes, leakage, flashes, ghosting          (evaluate/)
+8. Describe             — the description and the scene maps                    (deliver/, scene/)
+9. Deliver              — the enriched CAP alert and report.json                (deliver/)
+
+:func:`make` runs them all, :func:`make_alert` steps 2 onwards for an alert already read, :func:`animate`
+steps 4 onwards for a photo. See docs/architecture.md for the map of the folders.
 """
 from __future__ import annotations
 
