@@ -14,13 +14,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
+
+from fixtures.machine import machine
 
 DIGESTS = Path(__file__).parent / "data" / "digests.json"
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,16 +41,6 @@ REPORT_FIELDS = {
 }
 #: Decoded pixels compared: the poster and the scene maps written beside it.
 PICTURES = ("poster.png", "regions.png", "depth.png", "moving_mask.png")
-
-
-def _machine() -> str:
-    """What float results depend on: the libraries and the CPU's vector extensions."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        flags = []
-    simd = sorted(f for f in flags if f.startswith(("avx", "sse", "fma")))
-    return f"{platform.machine()} numpy {np.__version__} opencv {cv2.__version__} {' '.join(simd)}"
 
 
 def _sha(data: bytes) -> str:
@@ -144,7 +135,7 @@ def type_cases() -> list[str]:
 
 def _recorded() -> dict:
     golden = json.loads(DIGESTS.read_text(encoding="utf-8"))
-    if golden["machine"] != _machine():
+    if golden["machine"] != machine():
         pytest.skip(f"digests were recorded on another machine or library version ({golden['machine']})")
     return golden["outputs"]
 
@@ -188,7 +179,7 @@ def test_the_digest_sees_a_one_pixel_and_a_one_field_change(tmp_path):
 
 def write_digests(tmp: Path) -> None:
     outputs = {name: run_case(name, tmp) for name in default_cases() + type_cases()}
-    DIGESTS.write_text(json.dumps({"machine": _machine(), "outputs": outputs}, indent=1, sort_keys=True) + "\n",
+    DIGESTS.write_text(json.dumps({"machine": machine(), "outputs": outputs}, indent=1, sort_keys=True) + "\n",
                        encoding="utf-8")
 
 

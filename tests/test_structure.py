@@ -106,26 +106,26 @@ def test_functions_and_modules_are_short(path):
         f"{name} (line {first}, {length} lines)" for name, first, length in long)
 
 
-def test_stages_do_not_import_their_drivers():
+def _import_violations(packages, forbidden) -> list[str]:
+    """``path imports name, ...`` for every module of ``packages`` that imports within ``forbidden``."""
     broken = []
-    for stage in STAGES:
-        for path in sorted((PACKAGE / stage).rglob("*.py")):
+    for package in packages:
+        for path in sorted((PACKAGE / package).rglob("*.py")):
             imports = imported_modules(path.read_text(encoding="utf-8"), module_name(path),
                                        is_package=path.name == "__init__.py")
-            bad = sorted(n for n in imports if any(_is_within(n, d) for d in DRIVERS))
+            bad = sorted(n for n in imports if any(_is_within(n, f) for f in forbidden))
             if bad:
                 broken.append(f"{_rel(path)} imports {', '.join(bad)}")
+    return broken
+
+
+def test_stages_do_not_import_their_drivers():
+    broken = _import_violations(STAGES, DRIVERS)
     assert not broken, "a stage imports the code that drives it: " + "; ".join(broken)
 
 
 def test_render_does_not_import_prompting():
-    broken = []
-    for path in sorted((PACKAGE / "render").rglob("*.py")):
-        imports = imported_modules(path.read_text(encoding="utf-8"), module_name(path),
-                                   is_package=path.name == "__init__.py")
-        bad = sorted(n for n in imports if _is_within(n, "cinealert.prompting"))
-        if bad:
-            broken.append(f"{_rel(path)} imports {', '.join(bad)}")
+    broken = _import_violations(["render"], ["cinealert.prompting"])
     assert not broken, "render/ imports prompting/ (hand it the prompts instead): " + "; ".join(broken)
 
 

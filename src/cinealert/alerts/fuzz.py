@@ -130,19 +130,23 @@ def _deep(data: bytes, pos: int, depth: int, closed: bool) -> bytes:
     return _insert(data, pos, b"<a>" * depth + (b"</a>" * depth if closed else b""))
 
 
-def _duplicate(data: bytes, index: int, times: int) -> bytes:
+def _leaf(data: bytes, index: int) -> re.Match | None:
+    """The ``index``-th leaf element (modulo their count), or None when there is none."""
     found = list(_ELEMENT.finditer(data))
-    if not found:
+    return found[index % len(found)] if found else None
+
+
+def _duplicate(data: bytes, index: int, times: int) -> bytes:
+    m = _leaf(data, index)
+    if m is None:
         return data
-    m = found[index % len(found)]
     return data[:m.end()] + m.group(0) * times + data[m.end():]
 
 
 def _retext(data: bytes, index: int, value: str) -> bytes:
-    found = list(_ELEMENT.finditer(data))
-    if not found:
+    m = _leaf(data, index)
+    if m is None:
         return data
-    m = found[index % len(found)]
     open_end = data.index(b">", m.start()) + 1
     close_start = data.rindex(b"</", m.start(), m.end())
     escaped = value.replace("&", "&amp;").replace("<", "&lt;").encode("utf-8")
