@@ -29,6 +29,10 @@ def test_make_with_every_model_backend(tmp_path, tiny_model_folders, capsys):
                            "inpainter": str(f["inpainter"])}
     assert r["scene"]["image"]["generated_size"] and r["video"]["frames"] == 8
     assert (out / "cinemagraph.mp4").stat().st_size > 0 and r["metrics"]["hole_ratio"] == 0
+    # the pipeline hands the inpainter the scene's prompt and the metadata's negative prompt
+    told = r["model_reports"]["inpainter"]
+    assert told["negative_prompt"] == r["negative_prompt"] and "people" in told["negative_prompt"]
+    assert told["prompt"].startswith(r["metadata"]["setting"]) and told["seed"] == r["seed"]
 
 
 def test_make_finds_models_by_role_folder(tmp_path, tiny_model_folders, capsys, monkeypatch):
