@@ -25,9 +25,6 @@ STAGES = ("alerts", "prompting", "imaging", "scene", "motion", "render", "delive
 DRIVERS = ("cinealert.cli", "cinealert.service", "cinealert.pipeline")
 
 #: Files over the limits while another branch splits them; removed when cli/service split lands.
-BEING_SPLIT = {"src/cinealert/cli.py": "build_parser", "src/cinealert/service/app.py": "create_app"}
-
-
 def module_name(path: Path) -> str:
     """``src/cinealert/render/layers.py`` → ``cinealert.render.layers`` (a package's ``__init__`` is the package)."""
     parts = list(path.relative_to(SRC).with_suffix("").parts)
@@ -89,11 +86,7 @@ def _rel(path: Path) -> str:
 
 def _size_params():
     for path in _sources():
-        rel = _rel(path)
-        marks = [pytest.mark.xfail(reason=f"{BEING_SPLIT[rel]} is being split in another branch; "
-                                          "removed when cli/service split lands", strict=False)] \
-            if rel in BEING_SPLIT else []
-        yield pytest.param(path, id=rel, marks=marks)
+        yield pytest.param(path, id=_rel(path))
 
 
 @pytest.mark.parametrize("path", list(_size_params()))
