@@ -388,21 +388,22 @@ def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarra
 
     Mid-cycle, the two copies of the loop's symmetric blend are uncorrelated where the texture is fine and
     fast, and their average has about 1/√2 of their detail: the water looks washed out and doubled. The
-    blend's detail (each copy minus its ``DETAIL_BOX`` local mean) is scaled back to the energy of the two
-    copies, measured under ``mask`` (see :func:`blend_gain`). At ``wt`` 0 and 1 it is the plain blend, so
-    the loop closes as before. The torch renderer does the same on tensors.
+    blend's detail (the blend minus its ``DETAIL_BOX`` local mean) is scaled by :func:`blend_gain`, measured
+    on the copies' green channel (most of the luminance) at half size under ``mask``: ``gain·blend + (1 − gain)·mean``. At ``wt`` 0 and
+    1 it is the plain blend, so the loop closes as before. The torch renderer does the same on tensors.
     """
-    if wt <= 0.0 or wt >= 1.0 or min(a.shape[:2]) < DETAIL_BOX:
-        return cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
-    la, lb = cv2.blur(fa, (DETAIL_BOX, DETAIL_BOX)), cv2.blur(fb, (DETAIL_BOX, DETAIL_BOX))
-    da, db = fa - la, fb - lb
+    lin = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
+    if wt <= 0.0 or wt >= 1.0 or min(a.shape[:2]) < 2 * DETAIL_BOX:
+        return lin
+    half = DETAIL_BOX // 2 + 1
+    la, lb = (x[::2, ::2, 1].astype(np.float32) for x in (a, b))
+    da, db = la - cv2.blur(la, (half, half)), lb - cv2.blur(lb, (half, half))
     sel = mask[::2, ::2] > 0.5
-    sa, sb = da[::2, ::2][sel], db[::2, ::2][sel]
-    gain = blend_gain(sa.size, float((sa * sa).sum()), float((sb * sb).sum()), float((sa * sb).sum()), wt)
-    out = cv2.addWeighted(la, 1.0 - wt, lb, wt, 0.0)
-    out += cv2.addWeighted(da, (1.0 - wt) * gain, db, wt * gain, 0.0)
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+    sa, sb = da[sel], db[sel]
+    gain = blend_gain(sa.size, float(sa @ sa), float(sb @ sb), float(sa @ sb), wt)
+    if gain <= 1.0 + 1e-3:
+        return lin
+    return cv2.addWeighted(lin, gain, cv2.blur(lin, (DETAIL_BOX, DETAIL_BOX)), 1.0 - gain, 0.0)
 
 
 def blend_gain(n: int, saa: float, sbb: float, sab: float, wt: float) -> float:

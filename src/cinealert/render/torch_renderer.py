@@ -133,15 +133,24 @@ class TorchRenderer(LayeredRenderer):
 
     def _contrast_kept_t(self, a, b, wt: float):
         """:func:`cinealert.render.renderer.contrast_kept_blend` on (1, C, h, w) tensors."""
-        if wt <= 0.0 or wt >= 1.0 or min(a.shape[-2:]) < DETAIL_BOX:
-            return a * (1.0 - wt) + b * wt
-        fn, p = self.torch.nn.functional, DETAIL_BOX // 2
-        la, lb = (fn.avg_pool2d(fn.pad(x, (p, p, p, p), mode="reflect"), DETAIL_BOX, stride=1) for x in (a, b))
-        da, db = a - la, b - lb
+        lin = a * (1.0 - wt) + b * wt
+        if wt <= 0.0 or wt >= 1.0 or min(a.shape[-2:]) < 2 * DETAIL_BOX:
+            return lin
+        fn = self.torch.nn.functional
+
+        def box(x, k):
+            p = k // 2
+            return fn.avg_pool2d(fn.pad(x, (p, p, p, p), mode="reflect"), k, stride=1)
+
+        half = DETAIL_BOX // 2 + 1
+        la, lb = (x[:, 1:2, ::2, ::2].round() for x in (a, b))
+        da, db = (la - box(la, half))[0, 0], (lb - box(lb, half))[0, 0]
         sel = self.t_mask[0, 0, ::2, ::2] > 0.5
-        sa, sb = da[0, :, ::2, ::2][:, sel], db[0, :, ::2, ::2][:, sel]
+        sa, sb = da[sel], db[sel]
         gain = blend_gain(sa.numel(), float((sa * sa).sum()), float((sb * sb).sum()), float((sa * sb).sum()), wt)
-        return la * (1.0 - wt) + lb * wt + (da * (1.0 - wt) + db * wt) * gain
+        if gain <= 1.0 + 1e-3:
+            return lin
+        return lin * gain + box(lin, DETAIL_BOX) * (1.0 - gain)
 
     def _sway_pose_t(self, t: int):
         """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""
