@@ -35,10 +35,11 @@ SAFETY_DAMPING = (1.0, 0.5, 0.25, 0.0)
 #: Channel presets: size, frame rate and media (anything not named keeps the command's own setting).
 PRESETS = {
     "broadcast": {"size": (1920, 1080), "fps": 30.0, "fps_allowed": (29.97, 30.0),
-                  "formats": ("mp4", "poster", "card"),
-                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, with the alert card"},
-    "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card"),
-               "about": "1080x1920 portrait, cropped around the motion, with the alert card"},
+                  "formats": ("mp4", "poster", "card", "narration"),
+                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, with the alert card, narrated "
+                           "at -23 LUFS"},
+    "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card", "narration"),
+               "about": "1080x1920 portrait, cropped around the motion, with the alert card, narrated at -16 LUFS"},
     "messaging": {"formats": ("gif", "webp", "poster"), "max_bytes": 1_000_000,
                   "about": "animated WebP and GIF under a byte budget (default 1 MB)"},
     "web": {"formats": ("mp4", "webm", "poster"), "about": "MP4 + WebM/VP9 + poster"},
@@ -84,6 +85,10 @@ class Options:
     mask: str | None = None          # --mask: a PNG or labelme JSON that replaces the segmenter
     mask_classes: str | None = None  # --mask-classes water,fire: what a class-index PNG's values 1, 2, ... are
     depth_map: str | None = None     # --depth-map: a PNG or NPY that replaces the depth backend
+    tts: str | None = None           # --tts: a narration backend (espeak, vits) or a VITS folder; None: espeak
+    voice: str | None = None         # --voice: the narration backend's voice (an eSpeak variant, a VITS speaker)
+    loudness: float | None = None    # --loudness: the narration's LUFS; None: -23 broadcast, else -16
+    burn_captions: bool = False      # --burn-captions: captions drawn into the narrated video's frames
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
@@ -139,12 +144,30 @@ class Options:
                                                    ("depth", self.depth, "--depth"),
                                                    ("inpainter", self.inpainter, "--inpainter"),
                                                    ("motion", self.motion_model, "--motion-model"))}
+        self._check_narration(root)
         if self.motion_from is not None:
             if not Path(self.motion_from).is_file():
                 raise InputError(f"--motion-from {self.motion_from}: no such file (a video or a FLOW.npz)")
             if self.motion_model is not None:
                 raise InputError("give --motion-from or --motion-model, not both")
         self.root = root
+
+    def _check_narration(self, root) -> None:
+        given = [f for f, v in (("--tts", self.tts), ("--voice", self.voice), ("--loudness", self.loudness),
+                                ("--burn-captions", self.burn_captions or None)) if v is not None]
+        if "narration" not in self.formats:
+            if given:
+                raise InputError(f"{', '.join(given)} need narration in --formats (or --preset broadcast / mobile)")
+            return
+        if self.loudness is not None and not -40 <= self.loudness <= -5:
+            raise InputError(f"--loudness must be between -40 and -5 LUFS, got {self.loudness:g}.")
+        if self.burn_captions:
+            import importlib.util
+            if importlib.util.find_spec("cinealert.deliver.burnin") is None:
+                raise InputError("--burn-captions needs cinealert.deliver.burnin, which is not in this build")
+            if "card" not in self.formats:
+                raise InputError("--burn-captions draws the captions into card.mp4: add card to --formats")
+        self.choices["narration"] = registry.resolve("narration", self.tts, root=root, flag="--tts")
 
     def backend(self, stage: str, default: str):
         """The backend instance for ``stage`` (see :meth:`check`): a model backend loaded once per process,
@@ -330,6 +353,11 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
 
     disaster = get_disaster(disaster_key or (metadata.disaster if metadata else alert.disaster))
     image = result.image
+    narration = None
+    if "narration" in opts.formats:          # checked now: a voice or language it cannot speak stops the job here
+        from cinealert.deliver.narration import plan_narration
+        speaker, _ = opts.backend("narration", "espeak")
+        narration = plan_narration(alert, disaster, speaker, voice=opts.voice)
 
     # 4. Scene: moving regions and depth (the user's --mask and --depth-map replace their stage)
     regions, depth = _scene_overrides(result, opts, disaster)
@@ -440,6 +468,20 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     paths = dict(writer.paths)
     clock.lap("render_encode")
 
+    # 6b. Narration: the card's text spoken, captioned and laid under the card (and the broadcast MP4)
+    narration_report, narration_notes = None, []
+    if narration is not None:
+        from cinealert.deliver.narration import TARGET_BROADCAST, TARGET_DEFAULT, narrate
+        target = opts.loudness if opts.loudness is not None else (
+            TARGET_BROADCAST if opts.preset == "broadcast" else TARGET_DEFAULT)
+        videos = {k: paths[k] for k in (("card", "mp4") if opts.preset == "broadcast" else ("card",)) if k in paths}
+        files, narration_report, narration_notes = narrate(
+            narration, out_dir, target_lufs=target, videos=videos, fps=opts.fps, loop_frames=opts.frames,
+            burn_captions=opts.burn_captions)
+        paths.update(files)
+        backends["narration"] = narration_report["backend"]
+        clock.lap("narration")
+
     # 7. Metrics and report
     moving = plan.mask > 0.5
     if plan.outline is not None:          # a swaying crown sweeps a few pixels around itself
@@ -487,14 +529,15 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     paths["depth"] = write_atomic(out_dir / "depth.png", depth_png_bytes(depth))
     media = {k: v for k, v in paths.items() if k in MEDIA}
     warnings = list(alert.warnings) if alert is not None else []
-    warnings += writer.notes + ([desc_note] if desc_note else [])
+    warnings += writer.notes + ([desc_note] if desc_note else []) + narration_notes
+    spoken = [lang.lower().split("-")[0] for lang in narration.languages] if narration is not None else None
     if len(attempts) > 1:
         warnings.append(f"the motion was calmed to x{attempts[-1]['motion_damping']:g} so that the clip stays "
                         f"within {safety['limit']} flashes a second")
     cap_out = None
     if alert is not None and alert.raw is not None and alert.source == "cap" and alert.infos:
         enriched = enrich_cap(alert.raw, media, description=description, info_index=alert.info_index,
-                              label=label)
+                              label=label, languages=spoken)
         alert_xml = paths["alert"] = write_atomic(out_dir / "alert.xml", enriched.xml)
         warnings += enriched.notes
         cap_out = {"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
@@ -539,7 +582,8 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         "status_mark": label,
         "cap_output": cap_out,
         "aea_media": aea_media(media, description=description, label=label,
-                               language=alert.language if alert is not None else None),
+                               language=alert.language if alert is not None else None, languages=spoken),
+        "narration": narration_report,
         "warnings": warnings,
         "version": __version__,
     }

@@ -281,8 +281,8 @@ def normalise(x: np.ndarray, target: float, ceiling_db: float = CEILING, rounds:
 # ------------------------------------------------------------------------------------------------ 4. files
 def encode(x: np.ndarray, path: Path, codec: str) -> Path:
     """Write 48 kHz mono samples as AAC in MP4 (``aac``) or Opus in Ogg (``opus``), atomically."""
-    args = {"aac": ["-c:a", "aac", "-b:a", "128k", "-movflags", "+faststart", "-f", "mp4"],
-            "opus": ["-c:a", "libopus", "-b:a", "64k", "-f", "ogg"]}[codec]
+    args = {"aac": ["-c:a", "aac", "-b:a", "96k", "-movflags", "+faststart", "-f", "mp4"],
+            "opus": ["-c:a", "libopus", "-b:a", "48k", "-f", "ogg"]}[codec]
     part = path.with_name(path.name + ".part")
     _ffmpeg_pcm(["-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-", *args, str(part)],
                 np.asarray(x, np.float32).tobytes())
@@ -310,7 +310,7 @@ def add_audio(video: Path, speech: np.ndarray, *, fps: float, loop_frames: int) 
     audio[:min(n, speech.size)] = speech[:n]
     part = video.with_name(video.name + ".audio.part")
     _ffmpeg_pcm(["-stream_loop", str(loops - 1), "-i", str(video), "-f", "f32le", "-ar", str(RATE), "-ac", "1",
-                 "-i", "-", "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "128k",
+                 "-i", "-", "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "96k",
                  "-movflags", "+faststart", "-f", "mp4", str(part)], audio.tobytes())
     part.replace(video)
     return {"loops": loops, "frames": loops * loop_frames, "video_s": round(float(video_s), 4),
