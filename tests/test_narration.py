@@ -316,3 +316,22 @@ def test_burn_captions_goes_to_the_burnin_module(tmp_path, capsys):
     else:
         assert code == 0, err
         assert "burned_captions" in json.loads((tmp_path / "report.json").read_text())["narration"]["videos"]["card"]
+
+
+# -- the stage's contract, for every registered narration backend -------------------------------------------
+@pytest.mark.parametrize("name", __import__("cinealert.registry", fromlist=["names"]).names("narration"))
+def test_narration_backend_contract(name, tiny_vits):
+    from cinealert import models, registry
+    from cinealert.errors import InputError
+    entry = registry.entry("narration", name)
+    backend = registry.create("narration", name) if entry.builtin else \
+        models.load_once(entry.load(), tiny_vits / "tts", device="cpu")
+    x, rate = backend.synthesize("move to higher ground now.", "en-US")
+    assert x.ndim == 1 and x.dtype == np.float32 and np.isfinite(x).all() and x.size > 0.2 * rate
+    assert isinstance(rate, int) and 8000 <= rate <= 48000
+    assert np.array_equal(x, backend.synthesize("move to higher ground now.", "en-US")[0])   # deterministic
+    assert backend.cannot_speak("move", "en") is None and backend.cannot_speak("x", "qqq") is not None
+    with pytest.raises(InputError):
+        backend.voice_id("no-such-voice")
+    with pytest.raises(InputError):
+        backend.synthesize("x", "qqq")
