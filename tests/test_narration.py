@@ -253,7 +253,7 @@ def test_vits_voices_and_languages(tiny_vits):
     from cinealert.errors import InputError
     one, multi = VitsSpeech(tiny_vits / "tts"), VitsSpeech(tiny_vits / "multi")
     assert one.cannot_speak("heavy rain", "en-GB") is None and "not 'ko'" in one.cannot_speak("호우", "ko")
-    assert "letters" in multi.cannot_speak("호우주의보", "ko")            # no named language: the vocabulary decides
+    assert "letters" in multi.cannot_speak("호우주의보", "ko")        # no named language: the vocabulary decides
     with pytest.raises(InputError, match="one speaker only"):
         one.voice_id("2")
     with pytest.raises(InputError, match="speakers 0 to 2"):

@@ -161,7 +161,7 @@ def speak(plan: NarrationPlan) -> tuple[np.ndarray, list[Cue]]:
     pieces.append(np.zeros(int(TAIL * rate), np.float32))
     speech = resample(np.concatenate(pieces), rate, RATE)
     total = speech.size / RATE
-    starts = [0.0] + [s for s in starts[1:]]          # the first cue opens with the narration
+    starts[0] = 0.0                                   # the first cue opens with the narration
     return speech, cues_end_to_end(starts, texts, total, langs)
 
 
@@ -192,7 +192,8 @@ def loudness(source: np.ndarray | Path) -> dict:
     if isinstance(source, (str, Path)):
         inputs, data = ["-i", str(source)], None
     else:
-        inputs, data = ["-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-"], np.asarray(source, np.float32).tobytes()
+        inputs = ["-f", "f32le", "-ar", str(RATE), "-ac", "1", "-i", "-"]
+        data = np.asarray(source, np.float32).tobytes()
     cmd = [ffmpeg_exe(), "-hide_banner", "-nostats", *(["-nostdin"] if data is None else []), *inputs, "-map", "0:a:0",
            "-af", "ebur128=peak=true", "-f", "null", "-"]
     res = subprocess.run(cmd, input=data, capture_output=True, timeout=600)
