@@ -335,3 +335,22 @@ def test_narration_backend_contract(name, tiny_vits):
         backend.voice_id("no-such-voice")
     with pytest.raises(InputError):
         backend.synthesize("x", "qqq")
+
+
+@pytest.mark.parametrize("fps", [12.0, 29.97])
+def test_add_audio_loops_the_video_whole_and_pads_the_audio_to_it(tmp_path, fps):
+    from cinealert.deliver.encode import mp4_writer
+    video = tmp_path / "loop.mp4"
+    w = mp4_writer(video, width=64, height=64, fps=fps, loop_frames=15)
+    for t in range(15):
+        w.write(np.full((64, 64, 3), 10 * t, np.uint8))
+    w.close()
+    speech = (0.1 * np.sin(np.arange(int(2.2 * 48000)) / 10)).astype(np.float32)
+    info = N.add_audio(video, speech, fps=fps, loop_frames=15)
+    fps_exact = 30000 / 1001 if fps == 29.97 else fps
+    loops = int(np.ceil(2.2 / (15 / fps_exact)))
+    p = probe_video(video)
+    assert info["loops"] == loops and p["frames"] == 15 * loops
+    audio = decode(video)
+    assert abs(audio.size / 48000 - p["frames"] / fps_exact) <= 1024 / 48000
+    assert np.abs(audio[: speech.size // 2]).max() > 0.05 and np.abs(audio[-2000:]).max() < 1e-3   # silence after
