@@ -477,7 +477,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         videos = {k: paths[k] for k in (("card", "mp4") if opts.preset == "broadcast" else ("card",)) if k in paths}
         files, narration_report, narration_notes = narrate(
             narration, out_dir, target_lufs=target, videos=videos, fps=opts.fps, loop_frames=opts.frames,
-            burn_captions=opts.burn_captions)
+            burn_captions=opts.burn_captions, caption_bottom=card.layout.panel[1] if card is not None else None)
         paths.update(files)
         backends["narration"] = narration_report["backend"]
         clock.lap("narration")

@@ -298,9 +298,12 @@ def decoded_samples(path: Path, stream: str = "0:a:0") -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------ 5. video
-def add_audio(video: Path, speech: np.ndarray, *, fps: float, loop_frames: int) -> dict:
+def add_audio(video: Path, speech: np.ndarray, *, fps: float, loop_frames: int, burn: dict | None = None) -> dict:
     """Loop ``video`` (a loop of ``loop_frames`` frames) whole until it lasts as long as ``speech`` and lay
-    the speech under it, padded with silence to the video's exact length; the file is replaced."""
+    the speech under it, padded with silence to the video's exact length; the file is replaced.
+
+    ``burn`` (``cues``, ``language``, ``bottom``) also draws the captions into the frames (:func:`burn_in`); the
+    looped frames are then encoded again, otherwise the loop is copied as it is."""
     rate = Fraction(frame_rate(fps))
     loop_s = Fraction(loop_frames) / rate
     speech_s = Fraction(speech.size, RATE)
@@ -309,31 +312,76 @@ def add_audio(video: Path, speech: np.ndarray, *, fps: float, loop_frames: int) 
     n = int(round(video_s * RATE))
     audio = np.zeros(n, np.float32)
     audio[:min(n, speech.size)] = speech[:n]
+    source, repeat, burned = video, loops - 1, None
+    if burn is not None:
+        source = video.with_name(video.name + ".burn.part")
+        burned = burn_in(video, source, fps=fps, loops=loops, **burn)
+        repeat = 0
     part = video.with_name(video.name + ".audio.part")
-    _ffmpeg_pcm(["-stream_loop", str(loops - 1), "-i", str(video), "-f", "f32le", "-ar", str(RATE), "-ac", "1",
-                 "-i", "-", "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "96k",
-                 "-movflags", "+faststart", "-f", "mp4", str(part)], audio.tobytes())
-    part.replace(video)
-    return {"loops": loops, "frames": loops * loop_frames, "video_s": round(float(video_s), 4),
-            "audio_s": round(n / RATE, 4)}
-
-
-def burn_in(video: Path, captions: Path) -> dict:
-    """Hook for ``--burn-captions``: the captions drawn into the video's frames by
-    ``cinealert.deliver.burnin.burn_captions(video, captions)`` (the accessibility part of the project)."""
     try:
-        from cinealert.deliver.burnin import burn_captions
+        _ffmpeg_pcm(["-stream_loop", str(repeat), "-i", str(source), "-f", "f32le", "-ar", str(RATE), "-ac", "1",
+                     "-i", "-", "-map", "0:v:0", "-map", "1:a:0", "-c:v", "copy", "-c:a", "aac", "-b:a", "96k",
+                     "-movflags", "+faststart", "-f", "mp4", str(part)], audio.tobytes())
+    finally:
+        if source != video:
+            source.unlink(missing_ok=True)
+    part.replace(video)
+    out = {"loops": loops, "frames": loops * loop_frames, "video_s": round(float(video_s), 4),
+           "audio_s": round(n / RATE, 4)}
+    if burned is not None:
+        out["burned_captions"] = burned
+    return out
+
+
+def burn_in(video: Path, out: Path, *, fps: float, loops: int, cues: list[Cue], language: str,
+            bottom: int | None = None) -> dict:
+    """The hook of ``--burn-captions``: ``video`` looped ``loops`` times with each cue drawn into the frames of
+    its time by ``cinealert.deliver.burnin.burn_into_frames`` (the accessibility part of the project: the caption
+    box above ``bottom``, the card panel's top), encoded to ``out`` (H.264, no audio)."""
+    try:
+        from cinealert.deliver.burnin import burn_into_frames
     except ImportError:
         raise InputError("--burn-captions needs cinealert.deliver.burnin, which is not in this build") from None
-    result = burn_captions(video, captions)
-    return result if isinstance(result, dict) else {"path": str(result or video)}
+    from cinealert.deliver.encode import mp4_writer, probe_video
+
+    p = probe_video(video)
+    w, h = p["width"], p["height"]
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-stream_loop", str(loops - 1),
+           "-i", str(video), "-map", "0:v:0", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+    reader = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def frames():
+        size = w * h * 3
+        while True:
+            buf = reader.stdout.read(size)
+            if len(buf) < size:
+                return
+            yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)
+
+    writer = mp4_writer(out, width=w, height=h, fps=fps)
+    count = 0
+    try:
+        for frame in burn_into_frames(frames(), cues, fps, language, bottom=bottom):
+            writer.write(np.ascontiguousarray(frame))
+            count += 1
+        writer.close()
+    except BaseException:
+        writer.abort()
+        out.unlink(missing_ok=True)
+        raise
+    finally:
+        reader.stdout.close()
+        reader.wait()
+    return {"frames": count, "cues": len(cues), "bottom": bottom}
 
 
 # ------------------------------------------------------------------------------------------------- the job
 def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: dict[str, Path] | None = None,
-            fps: float = 24.0, loop_frames: int = 0, burn_captions: bool = False) -> tuple[dict, dict, list[str]]:
+            fps: float = 24.0, loop_frames: int = 0, burn_captions: bool = False,
+            caption_bottom: int | None = None) -> tuple[dict, dict, list[str]]:
     """Speak ``plan``, normalise it, write narration.m4a, narration.ogg and captions.vtt in ``out_dir``, and
-    lay the narration under ``videos`` (name → file, looped as needed).
+    lay the narration under ``videos`` (name → file, looped as needed). ``burn_captions`` also draws the
+    captions into the card video's frames, above ``caption_bottom`` (the card panel's top row).
 
     Returns (files written: name → path, the report, warnings)."""
     t0 = time.perf_counter()
@@ -359,9 +407,9 @@ def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: d
         warnings.append(f"narration: the true peak stays at {worst:.1f} dBTP, above {TRUE_PEAK_MAX:g}")
     on_video = {}
     for name, video in (videos or {}).items():
-        on_video[name] = add_audio(Path(video), level, fps=fps, loop_frames=loop_frames)
-        if burn_captions:
-            on_video[name]["burned_captions"] = burn_in(Path(video), paths["captions"])
+        burn = {"cues": cues, "language": plan.languages[0], "bottom": caption_bottom} \
+            if burn_captions and name == "card" else None
+        on_video[name] = add_audio(Path(video), level, fps=fps, loop_frames=loop_frames, burn=burn)
     backend = plan.backend
     report = {
         "backend": backend.name,
