@@ -415,6 +415,7 @@ def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: d
         "backend": backend.name,
         "voice": plan.voice or "default",
         "model": str(getattr(backend, "folder", "")) or None,
+        "language": plan.languages[0],
         "languages": plan.languages,
         "voices": {lang: backend.language_id(lang) for lang in plan.languages},
         "sentences": len(cues),
@@ -430,6 +431,7 @@ def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: d
         "synthesis_s": round(synth_s, 3),
         "captions": {"cues": len(cues), "languages": list(dict.fromkeys(c.language for c in cues))},
         "videos": on_video,
-        "files": {k: str(p) for k, p in paths.items()},
+        "files": {"m4a": paths["narration"].name, "ogg": paths["narration_ogg"].name,
+                  "vtt": paths["captions"].name},
     }
     return paths, report, warnings
