@@ -155,6 +155,7 @@ def test_animate_own_photo(tmp_path, capsys):
     (["make", "flood", "-o", "{tmp}/x", "--size", "10x10"], "size"),
     (["make", "flood", "-o", "{tmp}/x", "--size", "1023x576"], "even"),
     (["make", "flood", "-o", "{tmp}/x", "--size", "big"], "WIDTHxHEIGHT"),
+    (["make", "flood", "-o", "{tmp}/x", "--size", "²x2"], "WIDTHxHEIGHT"),      # a digit int() does not read
     (["make", "flood", "-o", "{tmp}/x", "--camera", "spin"], "invalid choice"),
     (["make", "flood", "-o", "{tmp}/x", "--fps", "0"], "fps"),
     (["make", "flood", "-o", "{tmp}/x", "--formats", "avi"], "formats"),

@@ -389,8 +389,17 @@ def test_inpainter_refuses_other_folders(tmp_path, tiny_sd):
 def test_inpainter_defaults(inpainter, tiny_sd_inpaint):
     assert inpainter.name == "diffusion" and inpainter.role == "inpainter"
     assert inpainter.unet_channels == 9 and inpainter.strength == 1.0 and inpainter.steps == 2
-    assert "people" not in inpainter.prompt and "people" in inpainter.negative_prompt
+    # the render module has no negative prompt of its own: the pipeline hands over the metadata's
+    assert "people" not in inpainter.prompt and inpainter.negative_prompt == ""
     assert type(inpainter).accepts(tiny_sd_inpaint) is None
+
+
+def test_inpainter_takes_its_prompts(tiny_sd_inpaint):
+    from cinealert.render.diffusion_inpaint import DiffusionInpainter
+
+    inp = DiffusionInpainter(tiny_sd_inpaint, steps=2, device="cpu", prompt="a river bank", negative_prompt="boats")
+    assert (inp.prompt, inp.negative_prompt) == ("a river bank", "boats")
+    assert inp.describe()["negative_prompt"] == "boats"
 
 
 def test_sdxl_inpainting(tmp_path_factory):

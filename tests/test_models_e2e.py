@@ -29,6 +29,10 @@ def test_make_with_every_model_backend(tmp_path, tiny_model_folders, capsys):
                            "inpainter": str(f["inpainter"])}
     assert r["scene"]["image"]["generated_size"] and r["video"]["frames"] == 8
     assert (out / "cinemagraph.mp4").stat().st_size > 0 and r["metrics"]["hole_ratio"] == 0
+    # the pipeline hands the inpainter the scene's prompt and the metadata's negative prompt
+    told = r["model_reports"]["inpainter"]
+    assert told["negative_prompt"] == r["negative_prompt"] and "people" in told["negative_prompt"]
+    assert told["prompt"].startswith(r["metadata"]["setting"]) and told["seed"] == r["seed"]
 
 
 def test_make_finds_models_by_role_folder(tmp_path, tiny_model_folders, capsys, monkeypatch):
@@ -93,3 +97,31 @@ def test_llm_folders_pair_a_found_adapter_only_with_the_found_llm(tmp_path):
     assert models.llm_folders("/my/llm", None, tmp_path) == ("/my/llm", None)
     assert models.llm_folders(None, "/my/lora", tmp_path) == (str(tmp_path / "llm"), "/my/lora")
     assert models.llm_folders(None, None, None) == (None, None)
+
+
+@pytest.mark.parametrize("backend", ["clipseg", "langsam"])
+def test_model_segmenters_write_per_class_regions_for_a_real_photo(tmp_path, tiny_model_folders, capsys, backend):
+    """animate on a real wildfire photo (fire above a river) with a tiny model segmenter: regions.png holds
+    only the wildfire's classes under report.json's legend, and its shares are those the report states."""
+    import numpy as np
+    from PIL import Image
+
+    from cinealert.disasters import DISASTERS
+    from cinealert.evaluate.segmentation import DEVSET
+    out = tmp_path / "clip"
+    code = main(["animate", str(DEVSET / "deerfire_river.jpg"), "--disaster", "wildfire", "-o", str(out),
+                 "--segmenter", str(tiny_model_folders[backend]), *SMALL])
+    assert code == 0, capsys.readouterr().err
+    r = _report(out)
+    assert r["backends"]["segmenter"] == backend
+    legend = r["scene"]["region_classes"]
+    with Image.open(out / "regions.png") as im:
+        regions = np.asarray(im)
+    allowed = {0} | {int(v) for v in DISASTERS["wildfire"].regions}
+    assert set(np.unique(regions).tolist()) <= allowed <= set(legend.values())
+    names = {v: k for k, v in legend.items()}
+    shares = {names[int(v)]: float((regions == v).mean()) for v in np.unique(regions)}
+    assert shares == pytest.approx(r["scene"]["regions"], abs=1e-3)
+    seg = r["model_reports"]["segmenter"]
+    assert seg["query_regions"]["fire"] == "fire" and seg["query_regions"]["smoke"] == "smoke"
+    assert set(seg["query_regions"].values()) <= {names[v] for v in allowed}

@@ -7,17 +7,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
 from pathlib import Path
-
-import cv2
-import numpy as np
 
 import pytest
 
 from cinealert.disasters import DISASTERS
 from cinealert.imaging.procedural import ProceduralIllustrator
 from cinealert.prompting.metadata import SceneMetadata
+from fixtures.machine import machine
 
 GOLDEN = Path(__file__).parent / "data" / "procedural_golden.json"
 
@@ -31,16 +28,6 @@ VARIANTS = [
                                               background=["mountains", "forest"], time_of_day="dawn",
                                               season="autumn")),
 ]
-
-
-def _machine() -> str:
-    """What float results depend on: the libraries and the CPU's vector extensions."""
-    try:
-        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
-    except (OSError, StopIteration):
-        flags = []
-    simd = sorted(f for f in flags if f.startswith(("avx", "sse", "fma")))
-    return f"{platform.machine()} numpy {np.__version__} opencv {cv2.__version__} {' '.join(simd)}"
 
 
 def _digest(result) -> dict:
@@ -63,9 +50,9 @@ def _all() -> dict:
 
 def test_pictures_are_the_recorded_ones():
     if os.environ.get("CINEALERT_WRITE_GOLDEN") == "1":
-        GOLDEN.write_text(json.dumps({"machine": _machine(), "pictures": _all()}, indent=1, sort_keys=True) + "\n")
+        GOLDEN.write_text(json.dumps({"machine": machine(), "pictures": _all()}, indent=1, sort_keys=True) + "\n")
     golden = json.loads(GOLDEN.read_text())
-    if golden["machine"] != _machine():
+    if golden["machine"] != machine():
         pytest.skip(f"digests were recorded on another machine or library version ({golden['machine']})")
     recorded = golden["pictures"]
     now = _all()

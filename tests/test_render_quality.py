@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
-from cinealert.deliver.encode import loop_x264_params
+from cinealert.deliver.encode import loop_crf_offset, loop_x264_params
 from cinealert.evaluate.ghosting import band_energy, ghosting, side_peak
 from cinealert.render.cycles import auto_flow_cycles, texture_grain
 
@@ -73,6 +73,10 @@ def test_loop_params_one_closed_gop_per_loop():
     assert "keyint=72:min-keyint=72:scenecut=0" in p
     assert "zones=60,65,b=2/66,71,b=4" in p
     assert "zones" not in loop_x264_params(3, 24.0)
+    small = loop_x264_params(72, 24.0, pixels=512 * 288)        # finer keyframe, steeper climb
+    assert "ipratio=6.0" in small and "zones=60,65,b=4/66,71,b=8" in small
+    assert "ipratio=2.0" in loop_x264_params(72, 24.0, pixels=1024 * 576)
+    assert loop_crf_offset(256 * 144) == 5 and loop_crf_offset(512 * 288) == 0
     with pytest.raises(ValueError):
         loop_x264_params(1, 24.0)
 
@@ -124,6 +128,15 @@ def test_report_has_ghosting_and_the_chosen_cycles(tmp_path):
     from cinealert.evaluate.videos import clip_metrics
     video = clip_metrics(out / "cinemagraph.mp4")
     assert video["ghost_sharpness"] is not None and video["double_edge"] is not None
+
+
+@pytest.mark.parametrize("disaster", ("dry_weather", "yellow_dust", "strong_wind"))
+def test_delivered_seam_small_size(tmp_path, disaster):
+    """The slowest-moving types at 256x144, where the coding error is largest against the steps between
+    frames (before the small-frame settings: 2.1-2.6)."""
+    from cinealert.evaluate.videos import clip_metrics
+    out, _ = _make(tmp_path, disaster, size="256x144", seconds="3")
+    assert clip_metrics(out / "cinemagraph.mp4")["loop_seam"] <= 1.2
 
 
 @pytest.mark.slow

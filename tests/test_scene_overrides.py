@@ -162,6 +162,20 @@ def test_clear_sky_stays_still_on_real_photos(devset_scores):
     assert devset_scores["sea_forest_coast"]["cloud"] >= 0.8
 
 
+@pytest.mark.parametrize("name", ["sea_forest_coast", "mountain_valley_clear_sky"])
+def test_a_pale_clear_sky_stays_still_as_animate_crops_it(name):
+    """At the clip's 16:9 crop the hazy sea sky is almost all pale: it is not an overcast sky."""
+    from cinealert.disasters import get_disaster
+    from cinealert.evaluate.segmentation import load_devset
+    from cinealert.scene.heuristic_segmenter import HeuristicSegmenter
+    image = next(i for i in load_devset() if i.name == name).image
+    h = min(image.shape[0], image.shape[1] * 9 // 16)
+    y0 = (image.shape[0] - h) // 2
+    crop = np.ascontiguousarray(image[y0:y0 + h])
+    pred = HeuristicSegmenter().segment(crop, disaster=get_disaster("tsunami"))
+    assert (pred == Region.CLOUD).mean() < 0.03
+
+
 def test_water_and_fire_in_one_scene_are_kept_apart():
     """Deerfire: fire above a river; the fire class never spills onto the hand-drawn river and the
     flames are found as fire, not water."""

@@ -414,3 +414,13 @@ def test_a_wrapper_of_several_alerts_is_taken_in_alert_by_alert(tmp_path):
         assert [a["job_id"] for a in again] == [a["job_id"] for a in got] and not any(a["new"] for a in again)
     finally:
         s.stop()
+
+
+def test_an_app_without_data_or_both_stores_is_refused_in_one_line(tmp_path):
+    from cinealert.errors import InputError
+    from cinealert.service.app import create_app
+    from cinealert.service.media_store import open_media
+    with pytest.raises(InputError, match="--data DIR, or both --store URL and --media URL"):
+        create_app(None, tokens=[b"t" * 20], start_worker=False)
+    with pytest.raises(InputError, match="both --store URL and --media URL"):
+        create_app(None, tokens=[b"t" * 20], start_worker=False, media=open_media(tmp_path / "media"))

@@ -286,10 +286,15 @@ def _load_terms() -> dict:
     """``data/event_terms.json``, read and checked once: more words, code schemes, level colours."""
     import json
     data = json.loads(_read_data("event_terms.json"))
-    for name in ("non_visual_words", "meteoalarm_awareness_type", "vtec_phenomena", "vtec_significance",
-                 "level_parameters", "colour_levels", "colour_rgb", "ending_words", "agency_nouns"):
+    for name in ("non_visual_words", "non_visual_names", "non_visual_words_by_language",
+                 "meteoalarm_awareness_type", "vtec_phenomena", "vtec_significance", "level_parameters",
+                 "colour_levels", "colour_rgb", "ending_words", "agency_nouns"):
         if name not in data:
             raise TaxonomyError(f"data/event_terms.json lacks {name!r}")
+    for language in data["non_visual_words_by_language"]:
+        if language not in LANGUAGES:
+            raise TaxonomyError(f"data/event_terms.json: non_visual_words_by_language has an unknown language "
+                                f"{language!r}; languages are {', '.join(LANGUAGES)}")
     for level in list(data["colour_levels"].values()) + list(data["vtec_significance"].values()):
         if level not in LEVELS:
             raise TaxonomyError(f"data/event_terms.json: unknown level {level!r}; levels are {', '.join(LEVELS)}")
@@ -440,23 +445,10 @@ DISASTER_TEXT_CATEGORIES: dict[str, str] = {
 #: picture (교통) are that kind only when the text names no disaster.
 GENERIC_CATEGORIES = frozenset({"기타", "교통", "교통사고", "교통통제", "재난", "안전"})
 
-# Real alert kinds without a picture, by name (folded) -> English description. Korean disaster-text
-# categories first, then common names in the other languages.
-_NON_VISUAL_NAMES: dict[str, str] = {
-    # Korean disaster-text categories (DST_SE_NM) and civil-defence names
-    "감염병": "infectious disease", "전염병": "infectious disease", "가축질병": "livestock disease",
-    "ai(조류인플루엔자)": "avian influenza", "조류인플루엔자": "avian influenza",
-    "교통": "traffic", "교통사고": "traffic accident", "교통통제": "road closure",
-    "정전": "power cut", "실종": "missing person", "실종자": "missing person",
-    "실종경보": "missing person", "민방공": "civil defence (air raid)", "민방위": "civil defence",
-    "공습경보": "air raid warning", "민방공공습경보": "air raid warning",
-    "경계경보": "air raid alert", "민방공경계경보": "air raid alert", "테러": "terrorism",
-    "폭발": "explosion", "붕괴": "structural collapse", "수도": "water supply", "단수": "water outage",
-    "통신": "telecom outage", "에너지": "energy supply", "금융": "financial", "환경오염사고":
-    "environmental pollution accident", "화학사고": "chemical accident", "방사능": "radiation",
-    "오존": "ozone", "안개": "fog", "우박": "hail", "다중밀집": "crowd crush", "ai": "avian influenza",
-    "비상사태": "state of emergency", "화생방": "CBRN hazard", "화생방사고": "CBRN hazard",
-}
+# Real alert kinds without a picture, by name (folded) -> English description: Korean disaster-text
+# categories (DST_SE_NM) and civil-defence names first, then common names in the other languages
+# (data/event_terms.json).
+_NON_VISUAL_NAMES: dict[str, str] = TERMS["non_visual_names"]
 
 # CAP <category> of the kinds without a picture, by description (the values of the tables above).
 _NON_VISUAL_CAP: dict[str, str] = {
@@ -477,56 +469,9 @@ _NON_VISUAL_CAP: dict[str, str] = {
 # Names whose CAP <category> is not their type's: fine dust is air pollution, pictured as yellow dust.
 _NAME_CAP: dict[str, str] = {"미세먼지": "Env", "초미세먼지": "Env"}
 
-# Words that reveal a non-visual alert kind in a label or text, per language -> description.
-_NON_VISUAL_WORDS: dict[str, dict[str, str]] = {
-    "en": {"child abduction": "child abduction", "amber alert": "child abduction (Amber alert)",
-           "civil emergency": "civil emergency", "civil danger": "civil danger",
-           "air raid": "air raid", "missile": "missile alert", "missing person": "missing person",
-           "endangered person": "missing person", "blue alert": "blue alert",
-           "law enforcement": "law enforcement warning", "local area emergency": "local area emergency",
-           "telephone outage": "telephone outage", "hazardous materials": "hazardous materials",
-           "chemical hazard": "chemical hazard", "biological hazard": "biological hazard",
-           "radiological hazard": "radiological hazard", "nuclear power plant": "nuclear power plant",
-           "boil water": "boil water", "contaminated water": "contaminated water",
-           "evacuation immediate": "evacuation", "shelter in place": "shelter in place",
-           "power outage": "power cut", "power cut": "power cut", "tornado": "tornado",
-           "waterspout": "waterspout", "avalanche": "avalanche", "volcano": "volcano",
-           "volcanic": "volcano", "test message": "test message", "required weekly test": "test",
-           "required monthly test": "test", "administrative message": "administrative message",
-           "homeland security": "homeland security", "terrorism": "terrorism",
-           "terrorist": "terrorism", "dense fog": "fog", "fog": "fog", "air quality": "air quality",
-           "infectious disease": "infectious disease", "contagious disease": "infectious disease",
-           "pandemic": "infectious disease", "epidemic": "infectious disease", "hail": "hail"},
-    "fr": {"enlèvement d'enfant": "child abduction", "alerte enlèvement": "child abduction",
-           "personne disparue": "missing person", "coupure de courant": "power cut",
-           "panne de courant": "power cut", "tornade": "tornado", "avalanche": "avalanche",
-           "éruption volcanique": "volcano", "brouillard": "fog", "qualité de l'air": "air quality",
-           "épidémie": "infectious disease", "maladie infectieuse": "infectious disease",
-           "matières dangereuses": "hazardous materials", "attentat": "terrorism",
-           "terrorisme": "terrorism", "message de test": "test message", "grêle": "hail"},
-    "es": {"abducción de niño": "child abduction", "secuestro de menor": "child abduction",
-           "alerta amber": "child abduction (Amber alert)", "persona desaparecida": "missing person",
-           "corte de energía": "power cut", "apagón": "power cut", "tornado": "tornado",
-           "avalancha": "avalanche", "erupción volcánica": "volcano", "ceniza volcánica": "volcano",
-           "niebla": "fog", "calidad del aire": "air quality", "epidemia": "infectious disease",
-           "materiales peligrosos": "hazardous materials", "terrorismo": "terrorism",
-           "mensaje de prueba": "test message", "granizo": "hail"},
-    "ko": {"공습": "air raid", "민방공": "civil defence (air raid)", "경계경보": "air raid alert",
-           "감염병": "infectious disease", "전염병": "infectious disease", "가축질병": "livestock disease",
-           "조류인플루엔자": "avian influenza", "정전": "power cut", "실종": "missing person",
-           "교통사고": "traffic accident", "교통통제": "road closure", "테러": "terrorism",
-           "미사일": "missile alert", "토네이도": "tornado", "화산": "volcano", "우박": "hail",
-           "안개": "fog", "오존": "ozone", "유괴": "child abduction"},
-    "zh": {"空袭": "air raid", "空襲": "air raid", "防空警报": "air raid", "防空警報": "air raid",
-           "传染病": "infectious disease", "傳染病": "infectious disease", "疫情": "infectious disease",
-           "停电": "power cut", "停電": "power cut", "失踪": "missing person", "失蹤": "missing person",
-           "交通事故": "traffic accident", "交通管制": "road closure", "龙卷风": "tornado",
-           "龍捲風": "tornado", "大雾": "fog", "大霧": "fog", "火山": "volcano", "雪崩": "avalanche",
-           "冰雹": "hail", "空气污染": "air quality", "空氣污染": "air quality", "恐怖袭击": "terrorism",
-           "恐怖襲擊": "terrorism"},
-    "ja": {"弾道ミサイル": "missile alert", "竜巻": "tornado", "濃霧": "fog", "噴火": "volcano",
-           "行方不明": "missing person"},
-}
+# Words that reveal a non-visual alert kind in a label or text, per language -> description
+# (data/event_terms.json).
+_NON_VISUAL_WORDS: dict[str, dict[str, str]] = TERMS["non_visual_words_by_language"]
 
 #: Codes and names of real alert kinds that have no visual template -> what they are (in English).
 #: Codes are read as in :func:`lookup_code` without a value name (TTA first), names are folded; use

@@ -1,12 +1,17 @@
 """The main job, top to bottom: an alert (or a photo) becomes a looping 3D cinemagraph.
 
-1. Alert      — parse and normalise the input                      (alerts/)
-2. Metadata   — scene metadata, prompt and negative prompt         (prompting/)
-3. Image      — one still of the disaster, with hints if drawn     (imaging/)
-4. Scene      — moving regions and depth                           (scene/)
-5. Motion     — Eulerian field, looping displacements, effects     (motion/)
-6. Render     — layered depth, symmetric looping, camera; encode   (render/, deliver/)
-7. Report     — report.json and, for CAP input, the enriched alert (deliver/)
+1. Read the alert       — parse and normalise the input                         (alerts/)
+2. Write the metadata   — scene metadata, prompt and negative prompt            (prompting/)
+3. Draw the image       — one still of the disaster, with hints if drawn        (imaging/)
+4. Find the scene       — moving regions and depth                              (scene/)
+5. Choose the rig       — motion backend, camera path, prompted inpainter       (motion/, render/)
+6. Render safely        — plan, layered rendering, encoding; calmer if flashing (motion/, render/, deliver/)
+7. Measure              — loop seam, holes, leakage, flashes, ghosting          (evaluate/)
+8. Describe             — the description and the scene maps                    (deliver/, scene/)
+9. Deliver              — the enriched CAP alert and report.json                (deliver/)
+
+:func:`make` runs them all, :func:`make_alert` steps 2 onwards for an alert already read, :func:`animate`
+steps 4 onwards for a photo. See docs/architecture.md for the map of the folders.
 """
 from __future__ import annotations
 
@@ -36,10 +41,9 @@ SAFETY_DAMPING = (1.0, 0.5, 0.25, 0.0)
 PRESETS = {
     "broadcast": {"size": (1920, 1080), "fps": 30.0, "fps_allowed": (29.97, 30.0),
                   "formats": ("mp4", "poster", "card", "narration"),
-                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, with the alert card, narrated "
-                           "at -23 LUFS"},
+                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, the alert card, narrated at -23 LUFS"},
     "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card", "narration"),
-               "about": "1080x1920 portrait, cropped around the motion, with the alert card, narrated at -16 LUFS"},
+               "about": "1080x1920 portrait, cropped around the motion, the alert card, narrated at -16 LUFS"},
     "messaging": {"formats": ("gif", "webp", "poster"), "max_bytes": 1_000_000,
                   "about": "animated WebP and GIF under a byte budget (default 1 MB)"},
     "web": {"formats": ("mp4", "webm", "poster"), "about": "MP4 + WebM/VP9 + poster"},
@@ -88,7 +92,7 @@ class Options:
     tts: str | None = None           # --tts: a narration backend (espeak, vits) or a VITS folder; None: espeak
     voice: str | None = None         # --voice: the narration backend's voice (an eSpeak variant, a VITS speaker)
     loudness: float | None = None    # --loudness: the narration's LUFS; None: -23 broadcast, else -16
-    burn_captions: bool = False      # --burn-captions: captions drawn into the narrated video's frames
+    burn_captions: bool = False      # --burn-captions: captions drawn into the narrated card's frames
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
@@ -144,30 +148,14 @@ class Options:
                                                    ("depth", self.depth, "--depth"),
                                                    ("inpainter", self.inpainter, "--inpainter"),
                                                    ("motion", self.motion_model, "--motion-model"))}
-        self._check_narration(root)
         if self.motion_from is not None:
             if not Path(self.motion_from).is_file():
                 raise InputError(f"--motion-from {self.motion_from}: no such file (a video or a FLOW.npz)")
             if self.motion_model is not None:
                 raise InputError("give --motion-from or --motion-model, not both")
+        from cinealert.deliver.narration import check_options
+        self.choices["narration"] = check_options(self, root)       # None without narration in --formats
         self.root = root
-
-    def _check_narration(self, root) -> None:
-        given = [f for f, v in (("--tts", self.tts), ("--voice", self.voice), ("--loudness", self.loudness),
-                                ("--burn-captions", self.burn_captions or None)) if v is not None]
-        if "narration" not in self.formats:
-            if given:
-                raise InputError(f"{', '.join(given)} need narration in --formats (or --preset broadcast / mobile)")
-            return
-        if self.loudness is not None and not -40 <= self.loudness <= -5:
-            raise InputError(f"--loudness must be between -40 and -5 LUFS, got {self.loudness:g}.")
-        if self.burn_captions:
-            import importlib.util
-            if importlib.util.find_spec("cinealert.deliver.burnin") is None:
-                raise InputError("--burn-captions needs cinealert.deliver.burnin, which is not in this build")
-            if "card" not in self.formats:
-                raise InputError("--burn-captions draws the captions into card.mp4: add card to --formats")
-        self.choices["narration"] = registry.resolve("narration", self.tts, root=root, flag="--tts")
 
     def backend(self, stage: str, default: str):
         """The backend instance for ``stage`` (see :meth:`check`): a model backend loaded once per process,
@@ -207,7 +195,7 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
     opts.check()
     clock = _Clock()
 
-    # 1. Alert
+    # 1. Read the alert
     from cinealert.alerts import read_input
     alert = read_input(input_value, lang=opts.lang)
     clock.lap("alert")
@@ -217,38 +205,25 @@ def make(input_value: str, out_dir: str | Path, options: Options | None = None) 
 def make_alert(alert, out_dir: str | Path, options: Options | None = None, *, input_value: str = "",
                clock: _Clock | None = None) -> JobResult:
     """An :class:`~cinealert.alerts.model.Alert` already read (or built, as the pre-rendered library does)
-    → cinemagraph in ``out_dir``; stages 2 onwards of :func:`make`."""
+    → cinemagraph in ``out_dir``; steps 2 onwards of :func:`make`."""
     opts = options or Options()
     opts.check()
     clock = clock or _Clock()
-    if not alert.makes_media:
+    if not alert.makes_media:           # a Cancel, Ack or Error: report.json only
         return _report_without_media(alert, input_value=input_value, out_dir=Path(out_dir), clock=clock)
-    if not alert.infos:
-        raise InputError(f"the alert {alert.identifier or ''} has no <info> block: nothing to show".replace("  ", " "))
-    require_visual(alert.event or alert.headline, alert.disaster)
+    _check_alert(alert)
 
-    # 2. Metadata
-    from cinealert.prompting import generate_metadata
-    llm, adapter = models.llm_folders(opts.llm, opts.adapter, opts.root)
-    llm_options = {"device": opts.device, "model_name": opts.llm_model} if llm else {}
-    metadata, how = generate_metadata(alert, seed=opts.seed, llm=llm, adapter=adapter,
-                                      fallback=opts.fallback, **llm_options)
+    # 2. Write the scene metadata, prompt and negative prompt
+    metadata, how, llm = _write_metadata(alert, opts)
     clock.lap("metadata")
 
-    # 3. Image
+    # 3. Draw the image
     illustrator, t2i_folder = opts.backend("imaging", "procedural")
-    width, height = opts.width, opts.height
-    if width < height:
-        # A portrait clip is cut from a landscape picture around its motion (see motion_crop).
-        width = max(width, int(round(height * 16 / 9 / 2)) * 2)
-    result = illustrator.generate(metadata, width=width, height=height, seed=opts.seed)
+    result = illustrator.generate(metadata, width=_drawing_width(opts), height=opts.height, seed=opts.seed)
     clock.lap("image")
 
     backends = {"alerts": alert.source, "prompting": how["backend"], "imaging": illustrator.name}
-    if llm:
-        result.info.setdefault("models", {})["llm"] = llm
-    if t2i_folder is not None:
-        result.info.setdefault("models", {})["t2i"] = str(t2i_folder)
+    _record_models(result, llm=llm, t2i=t2i_folder)
     return _animate_and_deliver(result, alert=alert, metadata=metadata, input_value=input_value,
                                 out_dir=Path(out_dir), opts=opts, clock=clock, backends=backends,
                                 metadata_report=how)
@@ -256,22 +231,63 @@ def make_alert(alert, out_dir: str | Path, options: Options | None = None, *, in
 
 def animate(image_path: str | Path, disaster: str, out_dir: str | Path, options: Options | None = None,
             *, size_given: bool = False) -> JobResult:
-    """The user's own photo → cinemagraph (no alert, metadata or image stage)."""
+    """The user's own photo → cinemagraph (no alert, metadata or image stage: steps 4 onwards of :func:`make`)."""
     opts = options or Options()
     dtype = get_disaster(disaster)
     clock = _Clock()
-    portrait = opts.preset == "mobile"         # cut around the motion later, at the preset's size
+
+    # 3. Read the photo (in place of steps 1-3)
+    result = _read_photo(image_path, opts, size_given=size_given)
+    clock.lap("image")
+    return _animate_and_deliver(result, alert=None, metadata=None, input_value=str(image_path),
+                                out_dir=Path(out_dir), opts=opts, clock=clock,
+                                backends={"imaging": "file"}, disaster_key=dtype.key)
+
+
+def _check_alert(alert) -> None:
+    """Refuse an alert with nothing to show (no ``<info>``) or of a kind without a picture."""
+    if not alert.infos:
+        raise InputError(f"the alert {alert.identifier or ''} has no <info> block: nothing to show".replace("  ", " "))
+    require_visual(alert.event or alert.headline, alert.disaster)
+
+
+def _write_metadata(alert, opts: Options):
+    """Step 2: the scene metadata from the template or the LLM. Returns (metadata, how it was made, LLM folder)."""
+    from cinealert.prompting import generate_metadata
+    llm, adapter = models.llm_folders(opts.llm, opts.adapter, opts.root)
+    llm_options = {"device": opts.device, "model_name": opts.llm_model} if llm else {}
+    metadata, how = generate_metadata(alert, seed=opts.seed, llm=llm, adapter=adapter,
+                                      fallback=opts.fallback, **llm_options)
+    return metadata, how, llm
+
+
+def _drawing_width(opts: Options) -> int:
+    """The width the image is drawn at: a portrait clip is cut from a landscape picture around its motion
+    (see :func:`motion_crop`)."""
+    if opts.width < opts.height:
+        return max(opts.width, int(round(opts.height * 16 / 9 / 2)) * 2)
+    return opts.width
+
+
+def _record_models(result: ImageResult, *, llm, t2i) -> None:
+    """Name the LLM and text-to-image folders used in the image's info (the report's ``models``)."""
+    if llm:
+        result.info.setdefault("models", {})["llm"] = llm
+    if t2i is not None:
+        result.info.setdefault("models", {})["t2i"] = str(t2i)
+
+
+def _read_photo(image_path: str | Path, opts: Options, *, size_given: bool) -> ImageResult:
+    """The user's photo as the image stage's result; sets the output size to the photo's unless a size was
+    given (or the mobile preset cuts a portrait window around the motion later)."""
+    portrait = opts.preset == "mobile"
     image, note = load_image(image_path, size=(opts.width, opts.height) if size_given and not portrait else None)
     if not portrait:
         opts.width, opts.height = image.shape[1], image.shape[0]
     opts.check()
-    clock.lap("image")
     info = {"path": str(image_path), "note": note, "source_shape": source_shape(image_path),
             "fit_size": (opts.width, opts.height) if size_given and not portrait else None}
-    result = ImageResult(image=image, backend="file", info=info)
-    return _animate_and_deliver(result, alert=None, metadata=None, input_value=str(image_path),
-                                out_dir=Path(out_dir), opts=opts, clock=clock,
-                                backends={"imaging": "file"}, disaster_key=dtype.key)
+    return ImageResult(image=image, backend="file", info=info)
 
 
 def source_shape(path: str | Path) -> tuple[int, int]:
@@ -341,57 +357,163 @@ def load_image(path: str | Path, *, size: tuple[int, int] | None) -> tuple[np.nd
     return np.ascontiguousarray(rgb), note
 
 
+@dataclass
+class _Job:
+    """What the steps after the image share: the input, the options and what is recorded for the report."""
+
+    alert: object                     # None for a photo
+    metadata: object                  # None for a photo
+    disaster: object
+    opts: Options
+    out_dir: Path
+    clock: _Clock
+    input_value: str
+    backends: dict
+    folders: dict                     # the model folder of each role
+    metadata_report: dict | None = None
+    narration: dict | None = None     # step 6b's report
+
+
+@dataclass
+class _Scene:
+    """Step 4: the picture to animate, what moves in it and how far away each pixel is."""
+
+    image: np.ndarray
+    regions: np.ndarray
+    depth: np.ndarray
+    info: dict                        # the image stage's info
+    segmenter: object = None          # None where --mask gave the regions
+    depth_backend: object = None      # None where --depth-map gave the depth
+    crop: dict | None = None
+
+
+@dataclass
+class _Rig:
+    """Step 5: what moves the scene, the camera that films it and what fills what the camera uncovers."""
+
+    motion: object
+    camera: object
+    gain: float
+    inpainter: object
+    render_cls: type
+    render_options: dict
+
+
+@dataclass
+class _Overlays:
+    """What is laid over every frame (status mark, alert card) and how the media are written."""
+
+    label: str | None
+    mark: object
+    card: object
+    settings: object
+
+
+@dataclass
+class _Clip:
+    """Step 6: the clip that passed the photosensitivity check, and what its rendering measured."""
+
+    plan: object
+    renderer: object
+    cycles: dict
+    paths: dict
+    notes: list
+    safety: dict
+    attempts: list
+    smalls: list                      # every frame, small, for the loop and flash measures
+    render_s: float
+    card_report: dict | None = None
+
+
 def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: str, out_dir: Path,
                          opts: Options, clock: _Clock, backends: dict, disaster_key: str | None = None,
                          metadata_report: dict | None = None) -> JobResult:
-    from cinealert.deliver.cap_enrich import aea_media, enrich_cap
-    from cinealert.deliver.encode import describe_medium, probe_video, write_atomic, write_json
-    from cinealert.deliver.marks import StatusMark, status_label
-    from cinealert.deliver.media import MEDIA, MediaSettings, MediaWriter
-    from cinealert.evaluate.cinemagraph import flash_report, loop_seam, static_leakage
-    from cinealert.render.camera import camera_path, depth_gain
+    """Steps 4 to 9 of :func:`make` (and of :func:`animate`, for a photo)."""
+    from cinealert.deliver.encode import write_json
 
     disaster = get_disaster(disaster_key or (metadata.disaster if metadata else alert.disaster))
-    image = result.image
-    narration = None
-    if "narration" in opts.formats:          # checked now: a voice or language it cannot speak stops the job here
-        from cinealert.deliver.narration import plan_narration
-        speaker, _ = opts.backend("narration", "espeak")
-        narration = plan_narration(alert, disaster, speaker, voice=opts.voice)
+    job = _Job(alert=alert, metadata=metadata, disaster=disaster, opts=opts, out_dir=out_dir, clock=clock,
+               input_value=input_value, backends=backends, folders=dict(result.info.get("models", {})),
+               metadata_report=metadata_report)
 
-    # 4. Scene: moving regions and depth (the user's --mask and --depth-map replace their stage)
-    regions, depth = _scene_overrides(result, opts, disaster)
+    # 4. Find the moving regions and the depth (the user's --mask and --depth-map replace their stage)
+    scene = _find_scene(result, job)
+    clock.lap("scene")
+
+    from cinealert.deliver.narration import plan_for
+    narration = plan_for(opts, alert, disaster)         # a voice or language it cannot speak stops the job now
+
+    # 5. Choose the motion, the camera path and the inpainter; the mark and card laid over the frames
+    rig = _rig(scene, job)
+    overlays = _overlays(scene, job)
+
+    # 6. Plan the motion, render and encode, frame by frame: a clip that would break the photosensitivity
+    #    limits is thrown away and made again with calmer motion, never written
+    clip = _render_safely(scene, rig, overlays, job)
+    clock.lap("render_encode")
+
+    # 6b. Speak the card's text: narration.m4a / .ogg, captions.vtt, the speech under the card (and broadcast MP4)
+    job.narration = _narrate(narration, clip, overlays, job)
+
+    # 7. Measure the clip: loop seam, holes, leakage, flashes, ghosting; probe the encoded video
+    moving = _moving_mask(clip.plan)
+    metrics = _metrics(clip, moving, opts)
+    video = _video_info(clip.paths, scene, opts)
+    clock.lap("metrics")
+
+    # 8. Describe it in words, and write the scene maps beside the media
+    description = _describe(scene, clip, overlays, job)
+    _write_scene_files(clip.paths, moving, description[0], scene, out_dir)
+
+    # 9. Deliver: the enriched CAP alert and report.json
+    cap_out, warnings = _enrich_alert(clip, overlays, description, job)
+    report = _report(job, scene=scene, rig=rig, overlays=overlays, clip=clip, metrics=metrics, video=video,
+                     description=description, cap_out=cap_out, warnings=warnings)
+    write_json(out_dir / "report.json", report)
+    clip.paths["report"] = out_dir / "report.json"
+    return JobResult(out_dir=out_dir, report=report, paths=clip.paths)
+
+
+def _find_scene(result: ImageResult, job: _Job) -> _Scene:
+    """Step 4: the regions and depth from the user's files or the backends, cut to the output's window."""
+    opts, image = job.opts, result.image
+    regions, depth = _scene_overrides(result, opts, job.disaster)
     segmenter = depth_backend = seg_folder = depth_folder = None
     if regions is None:
         segmenter, seg_folder = opts.backend("segmenter", "hints" if result.regions is not None else "heuristic")
         regions = (segmenter.segment_result(result) if segmenter.name == "hints"
-                   else segmenter.segment(image, disaster=disaster))
+                   else segmenter.segment(image, disaster=job.disaster))
     if depth is None:
         depth_backend, depth_folder = opts.backend("depth", "hints" if result.depth is not None else "heuristic")
         depth = (depth_backend.estimate_result(result) if depth_backend.name == "hints"
                  else depth_backend.estimate(image))
-    backends.update(segmenter=segmenter.name if segmenter is not None else "mask",
-                    depth=depth_backend.name if depth_backend is not None else "depth-map")
-    folders = dict(result.info.get("models", {}))
+    job.backends.update(segmenter=segmenter.name if segmenter is not None else "mask",
+                        depth=depth_backend.name if depth_backend is not None else "depth-map")
     for role, folder in (("segmenter", seg_folder), ("depth", depth_folder)):
         if folder is not None:
-            folders[role] = str(folder)
+            job.folders[role] = str(folder)
     crop = None
     if (image.shape[1], image.shape[0]) != (opts.width, opts.height):
         # The mobile preset: a portrait window around the motion, at the output size.
         image, regions, depth, crop = motion_crop(image, regions, depth, size=(opts.width, opts.height))
-    h, w = image.shape[:2]
-    clock.lap("scene")
+    return _Scene(image=image, regions=regions, depth=depth, info=result.info, segmenter=segmenter,
+                  depth_backend=depth_backend, crop=crop)
 
-    # 5-6. Motion, render and encode, streamed frame by frame. A clip that would break the
-    # photosensitivity limits is thrown away and made again with calmer motion, never written.
+
+def _rig(scene: _Scene, job: _Job) -> _Rig:
+    """Step 5: the motion backend (or the video whose motion is transferred), the camera path, the
+    inpainter (prompted from the scene) and the render backend."""
+    from cinealert.render.camera import camera_path, depth_gain
+
+    opts, depth, regions = job.opts, scene.depth, scene.regions
     if opts.motion_from is not None:
         from cinealert.motion.transfer import VideoMotion
         motion, motion_folder = VideoMotion(opts.motion_from), None
     else:
         motion, motion_folder = opts.backend("motion", "rules")
     if motion_folder is not None:
-        folders["motion"] = str(motion_folder)
+        job.folders["motion"] = str(motion_folder)
+    h, w = scene.image.shape[:2]
     near = depth[regions != Region.NONE] if (regions != Region.NONE).any() else depth
     subject = float(np.percentile(near, 50) / np.percentile(depth, 0.5))
     gain = depth_gain(depth)             # shallow scenes may move further; deep ones keep the default
@@ -399,60 +521,68 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
                          amplitude=min(4.0, opts.camera_amplitude * gain), subject_depth=subject)
     inpainter, inpaint_folder = opts.backend("inpainter", "mirror")
     if inpaint_folder is not None:
-        folders["inpainter"] = str(inpaint_folder)
-        # people are kept out by the inpainter's negative prompt; naming them here would draw them
-        inpainter.prompt = (f"{metadata.setting}, {metadata.sky}, background scenery continuing the "
-                            "surroundings, seamless" if metadata is not None
-                            else "background scenery continuing the surroundings, seamless")
-        inpainter.seed = opts.seed
+        job.folders["inpainter"] = str(inpaint_folder)
+        _prompt_inpainter(inpainter, job.metadata, seed=opts.seed)
     render_cls = registry.entry("render", opts.renderer).load_usable()
     extra = {"device": opts.device} if opts.renderer != "layered" else {}
+    return _Rig(motion=motion, camera=camera, gain=gain, inpainter=inpainter, render_cls=render_cls,
+                render_options=extra)
+
+
+def _prompt_inpainter(inpainter, metadata, *, seed: int) -> None:
+    """Tell a model inpainter what the hidden background shows and what must not appear in it."""
+    from cinealert.prompting.metadata import NEGATIVE_PROMPT
+
+    # people are kept out by the negative prompt; naming them in the prompt would draw them
+    background = "background scenery continuing the surroundings, seamless"
+    inpainter.prompt = (f"{metadata.setting}, {metadata.sky}, {background}" if metadata is not None else background)
+    inpainter.negative_prompt = metadata.negative_prompt() if metadata is not None else NEGATIVE_PROMPT
+    inpainter.seed = seed
+
+
+def _overlays(scene: _Scene, job: _Job) -> _Overlays:
+    """The status mark (an exercise or test alert), the alert card and the media settings."""
+    from cinealert.deliver.marks import StatusMark, status_label
+    from cinealert.deliver.media import MediaSettings
+
+    opts, alert = job.opts, job.alert
+    h, w = scene.image.shape[:2]
     label = status_label(alert.status) if alert is not None else None
     mark = StatusMark(label, w, h) if label else None
-    card, card_report = None, None
+    card = None
     if "card" in opts.formats:
         from cinealert.deliver.card import AlertCard, card_text
-        card = AlertCard(card_text(alert, disaster, second_language=opts.card_language), w, h)
+        card = AlertCard(card_text(alert, job.disaster, second_language=opts.card_language), w, h)
     settings = MediaSettings(width=w, height=h, fps=opts.fps, formats=opts.formats, max_bytes=opts.max_bytes,
                              loop_frames=opts.frames)
-    small_size = (max(32, w // 4), max(18, h // 4))
-    attempts, scene = [], None
+    return _Overlays(label=label, mark=mark, card=card, settings=settings)
+
+
+def _render_safely(scene: _Scene, rig: _Rig, overlays: _Overlays, job: _Job) -> _Clip:
+    """Step 6: plan, render and encode at full motion, then calmer (:data:`SAFETY_DAMPING`) until the clip
+    passes the photosensitivity check; :class:`UnsafeOutput` when even still motion does not."""
+    from cinealert.deliver.media import MediaWriter
+
+    opts, clock = job.opts, job.clock
+    attempts, layers = [], None
     for damping in SAFETY_DAMPING:
-        plan = motion.plan(regions, depth, disaster=disaster, frames=opts.frames, fps=opts.fps,
-                           seed=opts.seed, speed=opts.motion_speed * damping, image=image)
+        plan = rig.motion.plan(scene.regions, scene.depth, disaster=job.disaster, frames=opts.frames,
+                               fps=opts.fps, seed=opts.seed, speed=opts.motion_speed * damping, image=scene.image)
         if not attempts:
             clock.lap("motion")
-        cycles = _flow_cycles(opts, plan, image)
+        cycles = _flow_cycles(opts, plan, scene.image)
         # A calmer retry keeps the first attempt's layers: only the motion changed.
-        renderer = render_cls(image, depth, plan, camera, fps=opts.fps, inpainter=inpainter,
-                              flow_cycles=cycles["cycles"], scene=scene, **extra)
-        scene = renderer.scene
+        renderer = rig.render_cls(scene.image, scene.depth, plan, rig.camera, fps=opts.fps, inpainter=rig.inpainter,
+                                  flow_cycles=cycles["cycles"], scene=layers, **rig.render_options)
+        layers = renderer.scene
         if not attempts:
             clock.lap("layers")
-        smalls: list[np.ndarray] = []
-        samples: list[np.ndarray] = []
-        render_s = 0.0
-        progress = _progress(opts.frames, "rendering" if not attempts else f"rendering (calmer, x{damping:g})",
-                             opts.progress)
-        writer = MediaWriter(out_dir, settings, card=card)
+        desc = "rendering" if not attempts else f"rendering (calmer, x{damping:g})"
+        writer = MediaWriter(job.out_dir, overlays.settings, card=overlays.card)
         with writer:
-            frames = renderer.frames()
-            for t in range(opts.frames):
-                t0 = time.perf_counter()
-                frame = next(frames)
-                render_s += time.perf_counter() - t0
-                if mark is not None:
-                    frame = mark.apply(frame)
-                if card is not None and t % max(1, opts.frames // 12) == 0:
-                    samples.append(frame)                 # what lies behind the card's text
-                writer.write(frame)
-                smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
-                progress.update(1)
-                if opts.on_progress is not None and t % 6 == 5:
-                    opts.on_progress((t + 1) / opts.frames)
-            progress.close()
+            smalls, samples, render_s = _render_frames(renderer, writer, overlays, opts, desc=desc)
             # The loop plays again and again: the wrap into the next repeat counts as well.
-            safety = flash_report(smalls + smalls[: int(round(opts.fps))], opts.fps)
+            safety = _flash_check(smalls, opts.fps)
             attempts.append({"motion_damping": damping, **safety})
             if not safety["passes"]:
                 writer.abort()
@@ -462,134 +592,225 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
         raise UnsafeOutput(f"the clip still breaks the photosensitivity limit ({safety['general_flashes_per_s']} "
                            f"general, {safety['red_flashes_per_s']} red flashes in one second; at most "
                            f"{safety['limit']}) with its motion stopped; nothing was written")
-    if card is not None:
-        card_report = card.fit_contrast(samples)       # measured on the frames it was laid over
-    backends.update(motion=motion.name, inpainter=inpainter.name, render=renderer.name, deliver=MediaWriter.name)
-    paths = dict(writer.paths)
-    clock.lap("render_encode")
+    card_report = overlays.card.fit_contrast(samples) if overlays.card is not None else None  # on what lay under it
+    job.backends.update(motion=rig.motion.name, inpainter=rig.inpainter.name, render=renderer.name,
+                        deliver=MediaWriter.name)
+    return _Clip(plan=plan, renderer=renderer, cycles=cycles, paths=dict(writer.paths), notes=writer.notes,
+                 safety=safety, attempts=attempts, smalls=smalls, render_s=render_s, card_report=card_report)
 
-    # 6b. Narration: the card's text spoken, captioned and laid under the card (and the broadcast MP4)
-    narration_report, narration_notes = None, []
-    if narration is not None:
-        from cinealert.deliver.narration import TARGET_BROADCAST, TARGET_DEFAULT, narrate
-        target = opts.loudness if opts.loudness is not None else (
-            TARGET_BROADCAST if opts.preset == "broadcast" else TARGET_DEFAULT)
-        videos = {k: paths[k] for k in (("card", "mp4") if opts.preset == "broadcast" else ("card",)) if k in paths}
-        files, narration_report, narration_notes = narrate(
-            narration, out_dir, target_lufs=target, videos=videos, fps=opts.fps, loop_frames=opts.frames,
-            burn_captions=opts.burn_captions, caption_bottom=card.layout.panel[1] if card is not None else None)
-        paths.update(files)
-        backends["narration"] = narration_report["backend"]
-        clock.lap("narration")
 
-    # 7. Metrics and report
+def _flash_check(smalls: list[np.ndarray], fps: float) -> dict:
+    """The photosensitivity check of a loop, the wrap into its next repeat included."""
+    from cinealert.evaluate.cinemagraph import flash_report
+    return flash_report(smalls + smalls[: int(round(fps))], fps)
+
+
+def _render_frames(renderer, writer, overlays: _Overlays, opts: Options, *, desc: str):
+    """Render every frame of the loop into ``writer``, the status mark laid over it.
+
+    Returns the frames made small (for the loop and flash measures), the frames sampled for the card's
+    contrast, and the seconds spent rendering."""
+    small_size = (max(32, overlays.settings.width // 4), max(18, overlays.settings.height // 4))
+    smalls: list[np.ndarray] = []
+    samples: list[np.ndarray] = []
+    render_s = 0.0
+    progress = _progress(opts.frames, desc, opts.progress)
+    frames = renderer.frames()
+    for t in range(opts.frames):
+        t0 = time.perf_counter()
+        frame = next(frames)
+        render_s += time.perf_counter() - t0
+        if overlays.mark is not None:
+            frame = overlays.mark.apply(frame)
+        if overlays.card is not None and t % max(1, opts.frames // 12) == 0:
+            samples.append(frame)                 # what lies behind the card's text
+        writer.write(frame)
+        smalls.append(cv2.resize(frame, small_size, interpolation=cv2.INTER_AREA))
+        progress.update(1)
+        _tell_progress(opts, t)
+    progress.close()
+    return smalls, samples, render_s
+
+
+def _tell_progress(opts: Options, t: int) -> None:
+    """Call the caller's ``on_progress`` with the share of frames rendered, every sixth frame."""
+    if opts.on_progress is not None and t % 6 == 5:
+        opts.on_progress((t + 1) / opts.frames)
+
+
+def _moving_mask(plan) -> np.ndarray:
+    """Where the clip is meant to move: the moving regions, a swaying crown's reach and rising water's band."""
     moving = plan.mask > 0.5
     if plan.outline is not None:          # a swaying crown sweeps a few pixels around itself
         moving |= cv2.dilate((plan.outline > 0.5).astype(np.uint8), np.ones((11, 11), np.uint8)).astype(bool)
     if plan.swell is not None:            # rising water covers a band above its resting edge
         moving |= plan.swell > 0.05
-    still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
+    return moving
+
+
+def _metrics(clip: _Clip, moving: np.ndarray, opts: Options) -> dict:
+    """Step 7: the clip's quality measures (see ``cinealert evaluate``)."""
+    from cinealert.evaluate.cinemagraph import loop_seam, static_leakage
     from cinealert.evaluate.ghosting import ghosting
+    from cinealert.evaluate.halo import halo_hf
+
+    renderer, plan, safety = clip.renderer, clip.plan, clip.safety
+    still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
     # Ghosting: the fluid alone (no camera) a quarter and half through its flow cycle against the picture.
     ghost = ghosting(renderer.fluid_frame(0), [renderer.fluid_frame(max(1, renderer.period * k // 4)) for k in (1, 2)],
                      plan.mask > 0.5)
-    from cinealert.evaluate.halo import halo_hf
     ghost["halo_hf"] = halo_hf(*renderer.revealed_fill(), reach=renderer.sway_reach) if renderer.sway else None
-    metrics = {
-        "loop_seam": round(loop_seam(smalls), 4),
+    return {
+        "loop_seam": round(loop_seam(clip.smalls), 4),
         "hole_ratio": round(renderer.stats.hole_ratio, 6),
         "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
         "max_flashes_per_s": float(max(safety["general_flashes_per_s"], safety["red_flashes_per_s"])),
-        "render_ms_per_frame": round(1000.0 * render_s / max(1, opts.frames), 2),
+        "render_ms_per_frame": round(1000.0 * clip.render_s / max(1, opts.frames), 2),
         **ghost,
     }
+
+
+def _narrate(plan, clip: _Clip, overlays: _Overlays, job: _Job) -> dict | None:
+    """Step 6b (with ``narration`` in ``--formats``): see :mod:`cinealert.deliver.narration`."""
+    if plan is None:
+        return None
+    from cinealert.deliver.narration import deliver
+    files, report, notes = deliver(plan, job.opts, job.out_dir, clip.paths, card=overlays.card)
+    clip.paths.update(files)
+    clip.notes.extend(notes)
+    job.backends["narration"] = report["backend"]
+    job.clock.lap("narration")
+    return report
+
+
+def _video_info(paths: dict, scene: _Scene, opts: Options) -> dict:
+    """The report's ``video``: the first video's path, size and timing, with its codec and frame count probed."""
+    from cinealert.deliver.encode import probe_video
+
+    h, w = scene.image.shape[:2]
     video = {"path": str(paths.get("mp4", paths.get("card", ""))), "width": w, "height": h, "fps": opts.fps,
              "frames": opts.frames, "seconds": opts.seconds}
     first_video = paths.get("mp4") or paths.get("card")
     if first_video is not None:
         probed = probe_video(first_video)
         video.update(codec=probed["codec"], frames_encoded=probed["frames"])
-    clock.lap("metrics")
+    return video
 
-    from cinealert.deliver.describe import describe
+
+def _describe(scene: _Scene, clip: _Clip, overlays: _Overlays, job: _Job) -> tuple[str, str, str | None]:
+    """Step 8: the clip in words (alt text). Returns (text, its language, a note when it fell back)."""
     from cinealert.deliver.card import card_text
-    text = card.text if card is not None else card_text(alert, disaster, second_language=None)
-    present = [Region(v) for v in np.unique(regions) if v != Region.NONE]
+    from cinealert.deliver.describe import describe
+
+    alert, plan = job.alert, clip.plan
+    text = overlays.card.text if overlays.card is not None else card_text(alert, job.disaster, second_language=None)
+    present = [Region(v) for v in np.unique(scene.regions) if v != Region.NONE]
     effects = [e["kind"] for e in plan.effects] + (["shake"] if plan.shake is not None else [])
-    description, desc_lang, desc_note = describe(
-        title=text.title, area=text.area, disaster=disaster, metadata=metadata, regions=present, effects=effects,
-        camera=opts.camera, language=alert.language if alert is not None else "en")
-    # The regions meant to move, for `cinealert evaluate --videos` (flicker and motion inside vs outside).
+    return describe(title=text.title, area=text.area, disaster=job.disaster, metadata=job.metadata,
+                    regions=present, effects=effects, camera=job.opts.camera,
+                    language=alert.language if alert is not None else "en")
+
+
+def _write_scene_files(paths: dict, moving: np.ndarray, description: str, scene: _Scene, out_dir: Path) -> None:
+    """The moving mask (for ``cinealert evaluate --videos``: flicker and motion inside vs outside), the
+    description, and the region and depth maps, beside the media."""
+    from cinealert.deliver.encode import write_atomic
+    from cinealert.scene.overrides import depth_png_bytes, regions_png_bytes
+
     ok, buf = cv2.imencode(".png", moving.astype(np.uint8) * 255)
     if ok:
         paths["moving_mask"] = write_atomic(out_dir / "moving_mask.png", buf.tobytes())
     paths["description"] = write_atomic(out_dir / "description.txt", description + "\n")
-    from cinealert.scene.overrides import depth_png_bytes, regions_png_bytes
-    paths["regions"] = write_atomic(out_dir / "regions.png", regions_png_bytes(regions))
-    paths["depth"] = write_atomic(out_dir / "depth.png", depth_png_bytes(depth))
-    media = {k: v for k, v in paths.items() if k in MEDIA}
+    paths["regions"] = write_atomic(out_dir / "regions.png", regions_png_bytes(scene.regions))
+    paths["depth"] = write_atomic(out_dir / "depth.png", depth_png_bytes(scene.depth))
+
+
+def _enrich_alert(clip: _Clip, overlays: _Overlays, description: tuple, job: _Job) -> tuple[dict | None, list]:
+    """Step 9: for a CAP alert, the alert again with the media as ``<resource>`` blocks (``alert.xml``).
+
+    Returns the report's ``cap_output`` (None for other input) and every warning of the job."""
+    from cinealert.deliver.cap_enrich import enrich_cap
+    from cinealert.deliver.encode import write_atomic
+    from cinealert.deliver.media import MEDIA
+
+    alert, paths, safety = job.alert, clip.paths, clip.safety
+    text, _, desc_note = description
     warnings = list(alert.warnings) if alert is not None else []
-    warnings += writer.notes + ([desc_note] if desc_note else []) + narration_notes
-    spoken = [lang.lower().split("-")[0] for lang in narration.languages] if narration is not None else None
-    if len(attempts) > 1:
-        warnings.append(f"the motion was calmed to x{attempts[-1]['motion_damping']:g} so that the clip stays "
+    warnings += clip.notes + ([desc_note] if desc_note else [])
+    if len(clip.attempts) > 1:
+        warnings.append(f"the motion was calmed to x{clip.attempts[-1]['motion_damping']:g} so that the clip stays "
                         f"within {safety['limit']} flashes a second")
-    cap_out = None
-    if alert is not None and alert.raw is not None and alert.source == "cap" and alert.infos:
-        enriched = enrich_cap(alert.raw, media, description=description, info_index=alert.info_index,
-                              label=label, languages=spoken)
-        alert_xml = paths["alert"] = write_atomic(out_dir / "alert.xml", enriched.xml)
-        warnings += enriched.notes
-        cap_out = {"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
-                   "problems": enriched.problems, "info_language": alert.language}
-    report = {
-        "input": input_value,
+    if alert is None or alert.raw is None or alert.source != "cap" or not alert.infos:
+        return None, warnings
+    media = {k: v for k, v in paths.items() if k in MEDIA}
+    enriched = enrich_cap(alert.raw, media, description=text, info_index=alert.info_index, label=overlays.label,
+                          languages=_spoken(job))
+    alert_xml = paths["alert"] = write_atomic(job.out_dir / "alert.xml", enriched.xml)
+    warnings += enriched.notes
+    return ({"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
+             "problems": enriched.problems, "info_language": alert.language}, warnings)
+
+
+def _report(job: _Job, *, scene: _Scene, rig: _Rig, overlays: _Overlays, clip: _Clip, metrics: dict, video: dict,
+            description: tuple, cap_out: dict | None, warnings: list) -> dict:
+    """Step 9: what ``report.json`` says about the job."""
+    from cinealert.deliver.cap_enrich import aea_media
+    from cinealert.deliver.encode import describe_medium
+    from cinealert.deliver.media import MEDIA
+
+    alert, metadata, opts, paths = job.alert, job.metadata, job.opts, clip.paths
+    renderer, plan, safety, regions = clip.renderer, clip.plan, clip.safety, scene.regions
+    h, w = scene.image.shape[:2]
+    media = {k: v for k, v in paths.items() if k in MEDIA}
+    return {
+        "input": job.input_value,
         "alert": alert.summary() if alert is not None else None,
         "action": "update" if alert is not None and alert.msg_type == "Update" else "alert",
         "why": [dict(w) for w in alert.why] if alert is not None else [],
-        "disaster": disaster.key,
+        "disaster": job.disaster.key,
         "metadata": metadata.to_dict() if metadata is not None else None,
         "prompt": metadata.to_prompt() if metadata is not None else None,
         "negative_prompt": metadata.negative_prompt() if metadata is not None else None,
-        "metadata_generator": metadata_report,
+        "metadata_generator": job.metadata_report,
         "seed": opts.seed,
         "preset": opts.preset,
-        "backends": backends,
-        "models": folders,
-        "timings_s": clock.done(),
+        "backends": job.backends,
+        "models": job.folders,
+        "timings_s": job.clock.done(),
         "video": video,
         "media": {k: describe_medium(v, k) for k, v in paths.items() if k in MEDIA}
                  | {k: {"path": str(v), "bytes": v.stat().st_size} for k, v in paths.items() if k not in MEDIA},
         "metrics": metrics,
-        "safety": {"passes": safety["passes"], "attempts": attempts, "limit_flashes_per_s": safety["limit"]},
-        "description": {"text": description, "language": desc_lang},
-        "card": card_report,
-        "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude, "depth_gain": round(gain, 3),
-                   "max_shift_px": round(camera.max_shift_px(w, h), 2),
+        "safety": {"passes": safety["passes"], "attempts": clip.attempts, "limit_flashes_per_s": safety["limit"]},
+        "description": {"text": description[0], "language": description[1]},
+        "card": clip.card_report,
+        "camera": {"path": opts.camera, "amplitude": opts.camera_amplitude, "depth_gain": round(rig.gain, 3),
+                   "max_shift_px": round(rig.camera.max_shift_px(w, h), 2),
                    "overscan": round(renderer.stats.overscan, 4)},
-        "crop": crop,
+        "crop": scene.crop,
         "model_reports": {k: v for k, v in (
-            ("segmenter", getattr(segmenter, "last_report", None)),
-            ("depth", getattr(depth_backend, "last_report", None)),
-            ("inpainter", inpainter.describe() if hasattr(inpainter, "describe") else None)) if v},
+            ("segmenter", getattr(scene.segmenter, "last_report", None)),
+            ("depth", getattr(scene.depth_backend, "last_report", None)),
+            ("inpainter", rig.inpainter.describe() if hasattr(rig.inpainter, "describe") else None)) if v},
         "scene": {"regions": {Region(v).name.lower(): round(float((regions == v).mean()), 4)
                               for v in np.unique(regions)},
                   "region_classes": region_legend(), "overrides": {"mask": opts.mask, "depth_map": opts.depth_map},
-                  "layers": renderer.stats.layers, "image": result.info},
-        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": cycles["cycles"],
-                               "flow_cycles_auto": cycles if opts.flow_cycles is None else None,
+                  "layers": renderer.stats.layers, "image": scene.info},
+        "motion": plan.info | {"effects": [e["kind"] for e in plan.effects], "flow_cycles": clip.cycles["cycles"],
+                               "flow_cycles_auto": clip.cycles if opts.flow_cycles is None else None,
                                "shake": plan.shake is not None},
-        "status_mark": label,
+        "status_mark": overlays.label,
         "cap_output": cap_out,
-        "aea_media": aea_media(media, description=description, label=label,
-                               language=alert.language if alert is not None else None, languages=spoken),
-        "narration": narration_report,
+        "aea_media": aea_media(media, description=description[0], label=overlays.label,
+                               language=alert.language if alert is not None else None, languages=_spoken(job)),
+        "narration": job.narration,
         "warnings": warnings,
         "version": __version__,
     }
-    write_json(out_dir / "report.json", report)
-    paths["report"] = out_dir / "report.json"
-    return JobResult(out_dir=out_dir, report=report, paths=paths)
+
+
+def _spoken(job: _Job) -> list[str] | None:
+    return [lang.lower().split("-")[0] for lang in job.narration["languages"]] if job.narration else None
 
 
 def _flow_cycles(opts: Options, plan, image: np.ndarray) -> dict:

@@ -99,7 +99,11 @@ def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20
     keyframe is sharper than the frames before it. With ``loop_frames`` (the clip loops):
     :func:`loop_x264_params`, which keeps the wrap from the last frame back to the first as smooth as any
     other step of the decoded file."""
-    params = loop_x264_params(loop_frames, fps) if loop_frames else "mbtree=0:ipratio=1.0"
+    if loop_frames:
+        params = loop_x264_params(loop_frames, fps, pixels=width * height)
+        crf = max(0, crf - loop_crf_offset(width * height))
+    else:
+        params = "mbtree=0:ipratio=1.0"
     gop = loop_frames if loop_frames else max(1, int(round(fps)))
     args = ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-profile:v", "high",
             "-x264-params", params,
@@ -110,7 +114,13 @@ def mp4_writer(path: Path, *, width: int, height: int, fps: float, crf: int = 20
                         filters="scale=out_color_matrix=bt709:out_range=tv")
 
 
-def loop_x264_params(frames: int, fps: float) -> str:
+#: Frames smaller than this (pixels; 1024x576) loop with a finer keyframe and a steeper climb before the wrap.
+SMALL_LOOP_PIXELS = 1024 * 576
+#: Frames smaller than this (pixels; about 320x180) are also coded 5 CRF steps finer.
+TINY_LOOP_PIXELS = 320 * 180
+
+
+def loop_x264_params(frames: int, fps: float, *, pixels: int | None = None) -> str:
     """x264 settings for a clip of ``frames`` frames that plays as an endless loop.
 
     A decoded P-frame carries coding error correlated with the frames it was predicted from, so steps
@@ -123,14 +133,25 @@ def loop_x264_params(frames: int, fps: float) -> str:
     - the last ``2k`` frames before the wrap (``k`` ≈ a quarter second) get 2x, then 4x the bits, so the
       quality climbs back to the keyframe's before the clip starts again.
 
+    Below 1024x576 (``pixels`` < :data:`SMALL_LOOP_PIXELS`) the steps between frames are small against
+    the coding error, so the keyframe is coded finer still (``ipratio=6``) and the last frames get 4x, then
+    8x the bits (and :func:`loop_crf_offset` lowers the CRF of tiny frames).
+
     Measured in docs/rendering.md (``bench/bench_loop.py``): every type's decoded seam and the byte cost.
     """
     if not isinstance(frames, int) or frames < 2:
         raise ValueError(f"frames must be an integer of at least 2, got {frames!r}.")
+    small = pixels is not None and pixels < SMALL_LOOP_PIXELS
+    ipratio, (b1, b2) = (6.0, (4, 8)) if small else (2.0, (2, 4))
     k = max(1, min(int(round(fps / 4)), frames // 4))
-    zones = f"{frames - 2 * k},{frames - k - 1},b=2/{frames - k},{frames - 1},b=4" if frames >= 4 * k else ""
-    return (f"mbtree=0:ipratio=2.0:keyint={frames}:min-keyint={frames}:scenecut=0"
+    zones = f"{frames - 2 * k},{frames - k - 1},b={b1}/{frames - k},{frames - 1},b={b2}" if frames >= 4 * k else ""
+    return (f"mbtree=0:ipratio={ipratio:.1f}:keyint={frames}:min-keyint={frames}:scenecut=0"
             + (f":zones={zones}" if zones else ""))
+
+
+def loop_crf_offset(pixels: int) -> int:
+    """How many CRF steps finer a looping clip of ``pixels`` per frame is coded (5 below about 320x180)."""
+    return 5 if pixels < TINY_LOOP_PIXELS else 0
 
 
 def gif_writer(path: Path, *, width: int, height: int, fps: float, max_width: int = 480,

@@ -6,6 +6,16 @@ muted, autoplaying, with the poster), the alert's title, the text alternative as
 description, the prompt, and the quality numbers. Media are linked by relative paths, not copied, so
 the page works from the file system and from any static web server. A small script marks each video
 ``data-playing="yes"`` once it has advanced, so a browser test can tell that the videos really play.
+
+Where a result has the spoken alert (``narration.m4a`` and/or ``narration.ogg``, named by the report's
+``narration.files`` or found beside it) and its captions (``captions.vtt``), the card shows them: the video
+carries the captions as a ``<track kind="captions" default>``, and a labelled button ("Play spoken alert",
+a real ``<button>``, so it is reached with Tab and pressed with Enter or Space) plays the narration from an
+``<audio>`` element; while it plays, the caption of the moment is written under the picture (from the same
+VTT on the audio element), so the words follow the voice even where the looping video is shorter than it.
+The static page carries the VTT in the track's ``data:`` URL (browsers load no track from another ``file:``
+URL); the live page links it.
+A ``braille.brf`` beside the result is linked for download.
 """
 from __future__ import annotations
 
@@ -31,6 +41,12 @@ p{margin:6px 0;line-height:1.4}
 dl{display:grid;grid-template-columns:auto 1fr;gap:2px 10px;font-size:.85rem;margin:8px 0 0}
 dt{color:#9aa3b5}dd{margin:0}
 a{color:#8ab4ff}
+button.speak{font:inherit;font-weight:600;margin:8px 0 0;padding:8px 14px;border-radius:6px;border:2px solid #8ab4ff;
+  background:#0d1a33;color:#f2f4f8;cursor:pointer}
+button.speak:hover{background:#15284d}
+button.speak:focus-visible,a:focus-visible{outline:3px solid #ffd84a;outline-offset:2px}
+.spoken{white-space:pre-line;min-height:1.4em;font-size:1.05rem;background:#000;color:#fff;padding:4px 8px;margin:8px 0 0}
+.spoken:empty{display:none}
 """
 
 _SCRIPT = """
@@ -39,6 +55,30 @@ for (const v of document.querySelectorAll('video')) {
   const mark = () => { if (v.currentTime > 0 && !v.paused) v.dataset.playing = 'yes'; };
   v.addEventListener('timeupdate', mark);
   const p = v.play(); if (p && p.catch) p.catch(() => {});
+}
+for (const btn of document.querySelectorAll('button.speak')) {
+  const audio = document.getElementById(btn.getAttribute('aria-controls'));
+  const shown = document.getElementById(btn.dataset.captions || '');
+  const label = (playing) => {
+    const words = playing ? 'Pause spoken alert' : 'Play spoken alert';
+    btn.setAttribute('aria-label', words); btn.querySelector('span').textContent = words;
+  };
+  const track = audio.textTracks && audio.textTracks[0];
+  if (track && shown) {
+    track.mode = 'hidden';
+    track.addEventListener('cuechange', () => {
+      const cues = track.activeCues ? Array.from(track.activeCues) : [];
+      shown.textContent = cues.map((c) => c.text).join('\\n');
+    });
+  }
+  audio.addEventListener('play', () => { label(true); audio.dataset.played = 'yes'; });
+  audio.addEventListener('pause', () => label(false));
+  audio.addEventListener('ended', () => { label(false); if (shown) shown.textContent = ''; });
+  btn.addEventListener('click', () => {
+    if (audio.paused) {
+      const p = audio.play(); if (p && p.catch) p.catch((e) => { btn.dataset.error = String(e); });
+    } else { audio.pause(); }
+  });
 }
 setInterval(() => {
   const n = document.querySelectorAll('video[data-playing="yes"]').length;
@@ -127,7 +167,8 @@ def build_gallery(dirs: list[str | Path], out_dir: str | Path, *, title: str = "
         if report is None:
             raise InputError(f"gallery: cannot read {d / 'report.json'} (missing or not JSON)")
         names = {p.name for p in d.iterdir() if p.is_file()}
-        cards.append(_card(str(d.resolve()), names, report, lambda name, d=d: _rel(d / name, out_dir)))
+        cards.append(_card(str(d.resolve()), names, report, lambda name, d=d: _rel(d / name, out_dir),
+                           captions_url=lambda name, d=d: _data_url(d / name, "text/vtt")))
     page = _page(title, f"{len(cards)} result(s)", cards, font_css=_font_face(out_dir) if embed_font else "")
     from cinealert.deliver.encode import write_atomic
     return write_atomic(out_dir / "index.html", page)
@@ -143,9 +184,62 @@ def live_page(results: list[tuple[str, set[str], dict, str]], *, title: str = "c
                  head='<meta http-equiv="refresh" content="30">')
 
 
-def _card(key: str, names: set[str], r: dict, link) -> str:
+#: How a caption track is labelled in the player's menu, by language.
+_LANGUAGE_NAMES = {"ko": "한국어", "en": "English", "fr": "Français", "es": "Español", "zh": "中文", "ja": "日本語",
+                   "de": "Deutsch", "it": "Italiano", "pt": "Português"}
+
+
+def narration_files(report: dict, names: set[str]) -> dict:
+    """The spoken alert of a result: ``{"m4a", "ogg", "vtt", "language"}`` (a file is None when it is not there).
+    Files come from the report's ``narration.files`` where they exist among ``names``, else by their usual names."""
+    nar = report.get("narration") or {}
+    files = nar.get("files") or {}
+    usual = {"m4a": "narration.m4a", "ogg": "narration.ogg", "vtt": "captions.vtt"}
+    out: dict = {}
+    for kind, default in usual.items():
+        named = files.get(kind)
+        out[kind] = named if named in names else (default if default in names else None)
+    lang = nar.get("language") or (report.get("description") or {}).get("language") or "en"
+    out["language"] = str(lang).lower().replace("_", "-")
+    return out
+
+
+def _data_url(path: Path, media_type: str) -> str:
+    import base64
+    return f"data:{media_type};charset=utf-8;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _speech(key: str, nar: dict, link, captions_url=None) -> tuple[str, str]:
+    """The caption ``<track>`` for the video and the play button, audio and caption line for the card body.
+    ``captions_url(name)``, where given, is the URL of the captions file in a ``<track>`` (the static gallery
+    puts the VTT in a ``data:`` URL, since browsers refuse a track from another ``file:`` URL)."""
+    esc = html.escape
+    vtt_url = (captions_url or link)(nar["vtt"]) if nar["vtt"] else ""
+    lang = nar["language"]
+    label = _LANGUAGE_NAMES.get(lang.split("-")[0], lang)
+    track = ""
+    if nar["vtt"]:
+        track = (f'<track kind="captions" src="{esc(vtt_url)}" srclang="{esc(lang)}" '
+                 f'label="{esc(label)}" default>')
+    audio_src = [(nar["m4a"], "audio/mp4"), (nar["ogg"], "audio/ogg")]
+    audio_src = [(p, t) for p, t in audio_src if p]
+    if not audio_src:
+        return track, ""
+    ident = f"{zlib.crc32(key.encode()):08x}"
+    srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in audio_src)
+    audio_track = (f'<track kind="captions" src="{esc(vtt_url)}" srclang="{esc(lang)}" label="{esc(label)}">'
+                   if nar["vtt"] else "")
+    shown = f'<p class="spoken" id="c{ident}" lang="{esc(lang)}" aria-hidden="true"></p>' if nar["vtt"] else ""
+    body = (f'<audio id="a{ident}" preload="auto">{srcs}{audio_track}</audio>'
+            f'<button type="button" class="speak" aria-controls="a{ident}" aria-label="Play spoken alert"'
+            + (f' data-captions="c{ident}"' if nar["vtt"] else "")
+            + f'><span>Play spoken alert</span></button>{shown}')
+    return track, body
+
+
+def _card(key: str, names: set[str], r: dict, link, captions_url=None) -> str:
     """One result as an ``<article>``: ``key`` names the result, ``names`` are its files and ``link(name)``
-    gives the URL of one of them."""
+    gives the URL of one of them (``captions_url(name)`` that of a captions file, where it differs)."""
     esc = html.escape
 
     def file(name: str) -> str | None:
@@ -160,11 +254,12 @@ def _card(key: str, names: set[str], r: dict, link) -> str:
                                    (file("cinemagraph.mp4"), "video/mp4"),
                                    (file("card.mp4"), "video/mp4")) if p is not None]
     desc_id = f"d{zlib.crc32(key.encode()):08x}"
+    track, speech = _speech(key, narration_files(r, names), link, captions_url)
     if sources:
         srcs = "".join(f'<source src="{esc(link(p))}" type="{t}">' for p, t in sources)
         poster_attr = f' poster="{esc(link(poster))}"' if poster else ""
         visual = (f'<video autoplay muted loop playsinline preload="auto"{poster_attr} '
-                  f'aria-describedby="{desc_id}">{srcs}</video>')
+                  f'aria-describedby="{desc_id}">{srcs}{track}</video>')
     else:
         anim = file("cinemagraph.webp") or file("cinemagraph.gif") or poster
         visual = f'<img src="{esc(link(anim))}" alt="{esc(desc)}">' if anim else ""
@@ -178,7 +273,9 @@ def _card(key: str, names: set[str], r: dict, link) -> str:
     prompt = r.get("prompt") or ""
     return (f'<article style="--band:{band}">{visual}<div class="body">'
             f'<h2 lang="{esc(lang)}">{esc(str(title))}</h2>'
-            f'<p id="{desc_id}" lang="{esc(lang)}">{esc(desc)}</p>'
+            f'<p id="{desc_id}" lang="{esc(lang)}">{esc(desc)}</p>{speech}'
             + (f'<p class="prompt">{esc(prompt)}</p>' if prompt else "")
-            + f'<dl>{dl}</dl><p><a href="{esc(link("report.json"))}">report.json</a></p>'
+            + f'<dl>{dl}</dl><p><a href="{esc(link("report.json"))}">report.json</a>'
+            + (f' · <a href="{esc(link("braille.brf"))}" download>braille (BRF)</a>' if file("braille.brf") else "")
+            + "</p>"
             f"</div></article>\n")

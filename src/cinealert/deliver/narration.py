@@ -376,6 +376,48 @@ def burn_in(video: Path, out: Path, *, fps: float, loops: int, cues: list[Cue], 
 
 
 # ------------------------------------------------------------------------------------------------- the job
+def check_options(opts, root=None):
+    """Check the narration options of a job (``formats``, ``tts``, ``voice``, ``loudness``, ``burn_captions`` of
+    :class:`cinealert.pipeline.Options`) before anything runs; the registry's choice for ``--tts``, or None when
+    ``narration`` is not among the formats."""
+    from cinealert import registry
+
+    given = [f for f, v in (("--tts", opts.tts), ("--voice", opts.voice), ("--loudness", opts.loudness),
+                            ("--burn-captions", opts.burn_captions or None)) if v is not None]
+    if "narration" not in opts.formats:
+        if given:
+            raise InputError(f"{', '.join(given)} need narration in --formats (or --preset broadcast / mobile)")
+        return None
+    if opts.loudness is not None and not -40 <= opts.loudness <= -5:
+        raise InputError(f"--loudness must be between -40 and -5 LUFS, got {opts.loudness:g}.")
+    if opts.burn_captions:
+        import importlib.util
+        if importlib.util.find_spec("cinealert.deliver.burnin") is None:
+            raise InputError("--burn-captions needs cinealert.deliver.burnin, which is not in this build")
+        if "card" not in opts.formats:
+            raise InputError("--burn-captions draws the captions into card.mp4: add card to --formats")
+    return registry.resolve("narration", opts.tts, root=root, flag="--tts")
+
+
+def plan_for(opts, alert, disaster) -> NarrationPlan | None:
+    """The job's narration plan (None without ``narration`` in its formats), checked before rendering."""
+    if "narration" not in opts.formats:
+        return None
+    backend, _ = opts.backend("narration", "espeak")
+    return plan_narration(alert, disaster, backend, voice=opts.voice)
+
+
+def deliver(plan: NarrationPlan, opts, out_dir: Path, paths: dict, *, card=None) -> tuple[dict, dict, list[str]]:
+    """:func:`narrate` for a job: −23 LUFS for the broadcast preset (else −16, or ``opts.loudness``), the speech
+    under ``card.mp4`` and, for broadcast, ``cinemagraph.mp4`` (``paths``: the media written so far)."""
+    target = opts.loudness if opts.loudness is not None else (
+        TARGET_BROADCAST if opts.preset == "broadcast" else TARGET_DEFAULT)
+    names = ("card", "mp4") if opts.preset == "broadcast" else ("card",)
+    return narrate(plan, out_dir, target_lufs=target, videos={k: paths[k] for k in names if k in paths},
+                   fps=opts.fps, loop_frames=opts.frames, burn_captions=opts.burn_captions,
+                   caption_bottom=card.layout.panel[1] if card is not None else None)
+
+
 def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: dict[str, Path] | None = None,
             fps: float = 24.0, loop_frames: int = 0, burn_captions: bool = False,
             caption_bottom: int | None = None) -> tuple[dict, dict, list[str]]:

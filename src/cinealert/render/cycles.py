@@ -13,7 +13,8 @@ import cv2
 import numpy as np
 
 #: Largest distance between the two blended copies, in texture grains (measured: see docs/rendering.md).
-GRAIN_MULTIPLE = 4.0
+#: 8 since the blend keeps the copies' detail (render/renderer.py ``contrast_kept_blend``); 4 before.
+GRAIN_MULTIPLE = 8.0
 #: Shortest flow cycle, in seconds.
 MIN_CYCLE_S = 0.5
 

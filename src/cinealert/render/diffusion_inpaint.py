@@ -10,9 +10,10 @@ edge of a hole the model's pixels are blended with the push-pull fill (a feather
 colours continue without a step. Holes smaller than :attr:`DiffusionInpainter.min_hole_fraction` of the
 image skip the model (push-pull is as good there and much faster), and so do images that are not RGB.
 
-The pipeline sets :attr:`~DiffusionInpainter.prompt` (what the background is) and
+The pipeline sets :attr:`~DiffusionInpainter.prompt` (what the background is),
+:attr:`~DiffusionInpainter.negative_prompt` (what must not appear: the scene metadata's negative prompt) and
 :attr:`~DiffusionInpainter.seed` before rendering; each call is deterministic in (image, known, prompt,
-seed).
+negative prompt, seed). This module knows no prompt wording of its own beyond a neutral default prompt.
 """
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ import numpy as np
 from cinealert import models
 from cinealert.imaging.diffusers_t2i import (StepBar, cover_resize, diffusers_availability, dtype_name,
                                             generation_size, open_pipeline, run_pipeline, set_vae_tiling)
-from cinealert.prompting.metadata import NEGATIVE_PROMPT
 from cinealert.render.inpaint import push_pull_fill
 
 DEFAULT_PROMPT = "background scenery continuing the surroundings, seamless"
@@ -51,7 +51,8 @@ class DiffusionInpainter:
 
     Attributes:
         prompt: what the hidden background shows; the pipeline sets it from the scene.
-        negative_prompt: what must not appear (people, text...); used when guidance > 1.
+        negative_prompt: what must not appear (people, text...); used when guidance > 1 and not empty.
+            Empty by default: the pipeline hands over the scene metadata's.
         seed: the noise seed of every call.
         min_hole_fraction: holes covering less of the image than this use push-pull.
         margin: context around the holes' bounding box, as a fraction of its larger side (at least
@@ -78,7 +79,8 @@ class DiffusionInpainter:
         return models.role_problem(path, cls.role)
 
     def __init__(self, path, *, device=None, dtype=None, steps: int | None = None, guidance: float | None = None,
-                 strength: float | None = None, attention_slicing: bool | None = None) -> None:
+                 strength: float | None = None, attention_slicing: bool | None = None,
+                 prompt: str = DEFAULT_PROMPT, negative_prompt: str = "") -> None:
         self.path = Path(path).expanduser()
         if strength is not None and not 0.0 < float(strength) <= 1.0:
             raise ValueError(f"strength must be in (0, 1], got {strength}.")
@@ -96,8 +98,8 @@ class DiffusionInpainter:
         self.unet_channels = int(getattr(getattr(unet, "config", None), "in_channels", 9) or 9)
         self.strength = float(strength) if strength is not None else (1.0 if self.unet_channels == 9 else 0.85)
         set_vae_tiling(self.pipe, False)
-        self.prompt = DEFAULT_PROMPT
-        self.negative_prompt = NEGATIVE_PROMPT
+        self.prompt = prompt
+        self.negative_prompt = negative_prompt
         self.seed = 0
         self.calls: list[dict] = []
         self.notes: list[str] = []
@@ -113,7 +115,7 @@ class DiffusionInpainter:
         used = [c for c in self.calls if c["method"] == "diffusion"]
         return {"backend": self.name, "model": str(self.path), "family": self.family.name,
                 "steps": self.steps, "guidance": self.guidance, "strength": self.strength,
-                "prompt": self.prompt, "seed": self.seed, "device": str(self.device),
+                "prompt": self.prompt, "negative_prompt": self.negative_prompt, "seed": self.seed, "device": str(self.device),
                 "dtype": dtype_name(self.dtype), "calls": len(self.calls), "diffusion_calls": len(used),
                 "seconds": round(sum(c["seconds"] for c in self.calls), 3), "notes": list(self.notes)}
 

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from cinealert.render.geometry import backward_map
-from cinealert.render.renderer import LayeredRenderer
+from cinealert.render.renderer import DETAIL_BOX, LayeredRenderer, blend_gain
 
 
 class TorchRenderer(LayeredRenderer):
@@ -125,12 +125,23 @@ class TorchRenderer(LayeredRenderer):
             ahead = base + self._upsampled(self.t_ahead[self.period - tp])
             a = self._sample(self.t_src, back[..., 0], back[..., 1], "reflection")
             b = self._sample(self.t_src, ahead[..., 0], ahead[..., 1], "reflection")
-            wt = tp / self.period
-            anim = a * (1.0 - wt) + b * wt
+            anim = self._contrast_kept_t(a, b, tp / self.period)
         mask = self.t_mask
         if rise is not None:
             mask = self._sample(self.t_mask_full, self.t_grid[..., 0], self.t_grid[..., 1] + rise, "border")
         return self.t_still + (anim - self.t_still) * mask
+
+    def _contrast_kept_t(self, a, b, wt: float):
+        """:func:`cinealert.render.renderer.contrast_kept_blend` on (1, C, h, w) tensors."""
+        if wt <= 0.0 or wt >= 1.0 or min(a.shape[-2:]) < DETAIL_BOX:
+            return a * (1.0 - wt) + b * wt
+        fn, p = self.torch.nn.functional, DETAIL_BOX // 2
+        la, lb = (fn.avg_pool2d(fn.pad(x, (p, p, p, p), mode="reflect"), DETAIL_BOX, stride=1) for x in (a, b))
+        da, db = a - la, b - lb
+        sel = self.t_mask[0, 0, ::2, ::2] > 0.5
+        sa, sb = da[0, :, ::2, ::2][:, sel], db[0, :, ::2, ::2][:, sel]
+        gain = blend_gain(sa.numel(), float((sa * sa).sum()), float((sb * sb).sum()), float((sa * sb).sum()), wt)
+        return la * (1.0 - wt) + lb * wt + (da * (1.0 - wt) + db * wt) * gain
 
     def _sway_pose_t(self, t: int):
         """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""

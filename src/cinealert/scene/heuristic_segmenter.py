@@ -43,6 +43,18 @@ def _below_horizon(cues: SceneCues) -> np.ndarray:
     return ramp(cues.rows(), cues.horizon, cues.horizon + 0.03 * h)
 
 
+def _clear_sky_gradient(cues: SceneCues, sky: np.ndarray) -> bool:
+    """A pale, hazy clear sky: tinted (median saturation >= 0.10) and deeper towards the zenith than
+    at the horizon (the row medians of saturation fall by >= 0.1 from the top third of the sky to its
+    bottom third). An overcast sky is grey and even from top to bottom."""
+    rows = np.flatnonzero(sky.sum(axis=1) >= 4)
+    if rows.size < 6 or np.median(cues.sat[sky]) < 0.10:
+        return False
+    sat = np.array([np.median(cues.sat[y][sky[y]]) for y in rows])
+    third = rows.size // 3
+    return float(np.median(sat[:third]) - np.median(sat[-third:])) >= 0.1
+
+
 def cloud_score(cues: SceneCues) -> np.ndarray:
     """Clouds: the white to grey part of the sky (the sky mask of the cues: bright, smooth,
     top-connected). A clear sky stays still, hazy horizon band included: when most of the sky is
@@ -51,8 +63,8 @@ def cloud_score(cues: SceneCues) -> np.ndarray:
     # A cloud's sharp rim is too rough for the sky mask, which then holds the cloud as a hole.
     sky = _fill_holes(cues.sky, int(0.25 * h * w))
     whitish = ramp(cues.sat, 0.3, 0.18) * ramp(cues.val, 0.45, 0.6) * sky
-    if not sky.any() or (whitish[sky] >= 0.5).mean() >= 0.6:                    # overcast
-        return whitish
+    if not sky.any() or ((whitish[sky] >= 0.5).mean() >= 0.6 and not _clear_sky_gradient(cues, sky)):
+        return whitish                                                           # overcast
     light = cues.lab[..., 0]
     row = np.zeros((h, 1), np.float32)
     for y in np.flatnonzero(sky.any(axis=1)):                                   # sky rows only

@@ -20,7 +20,7 @@ import urllib.request
 from pathlib import Path
 
 from cinealert.deliver.encode import write_atomic
-from cinealert.service.app import _Rejected, intake
+from cinealert.service.intake import Rejected, intake
 from cinealert.service.store import QueueFull, open_store
 
 SUFFIXES = (".xml", ".cap", ".json")
@@ -54,7 +54,7 @@ class Watcher:
         try:
             r = intake(self.store, self.data, body)
             return {"origin": origin, "job_id": r.get("job_id"), "new": r.get("new"), "action": r.get("action", "alert")}
-        except _Rejected as err:
+        except Rejected as err:
             return {"origin": origin, "rejected": str(err)}
         except QueueFull as err:
             return {"origin": origin, "deferred": str(err)}

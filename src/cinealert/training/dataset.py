@@ -538,33 +538,15 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
     """
     started = time.perf_counter()
     images, out = Path(images).expanduser(), Path(out).expanduser()
-    if not 0 <= val_fraction < 1:
-        raise InputError(f"--val-fraction must be in [0, 1), got {val_fraction}.")
-    try:
-        thresholds = F.Thresholds(min_side=min_side, blur=blur_threshold, dark=dark_threshold,
-                                  bright=bright_threshold, clip_share=clip_share, dup_distance=dup_distance)
-    except ValueError as err:
-        raise InputError(str(err)) from None
-    if not images.exists():
-        raise InputError(f"no such folder {str(images)!r} (give a folder of photos with one sub-folder per "
-                         "disaster type)")
-    if not images.is_dir():
-        raise InputError(f"{str(images)!r} is a file, not a folder of photos")
+    thresholds = _check_arguments(images, val_fraction, min_side=min_side, blur=blur_threshold,
+                                  dark=dark_threshold, bright=bright_threshold, clip_share=clip_share,
+                                  dup_distance=dup_distance)
 
+    # 1. Load: the type folders and their photos, the captioner, and the report's frame
     folders, unknown, stray, other = scan_folder(images)
-    if not folders:
-        seen = sorted(unknown)
-        what = ("sub-folders " + ", ".join(repr(s) for s in seen[:8]) + (" ..." if len(seen) > 8 else "")
-                if seen else "no sub-folders")
-        raise InputError(f"{str(images)!r} has no folder named by a disaster type (found {what}); put the "
-                         f"photos in sub-folders named by type, e.g. flood/, wildfire/, heavy_snow/ "
-                         f"(types: {', '.join(DISASTERS)})")
-
-    if captioner is None or isinstance(captioner, BlipCaptioner) or hasattr(captioner, "caption"):
-        cap = captioner
-    else:
-        cap = BlipCaptioner(captioner, device=device)
-
+    _check_folders(images, folders, unknown)
+    loaded = captioner is None or isinstance(captioner, BlipCaptioner) or hasattr(captioner, "caption")
+    cap = captioner if loaded else BlipCaptioner(captioner, device=device)
     report = DatasetReport(images=str(images), out=str(out), report=str(report_path(out)),
                            unknown_folders=unknown, thresholds=thresholds.to_dict(),
                            val_fraction=val_fraction, seed=seed)
@@ -572,18 +554,90 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
                       for name, fn in (("person", person_detector), ("text", text_detector))}
     if cap is not None:
         report.captioner = cap.describe() if hasattr(cap, "describe") else {"model": type(cap).__name__}
+    photos_by_folder = _load_photos(images, folders, unknown, stray, other, report)
 
-    def warn(message: str) -> None:
-        report.warnings.append(message)
-        warnings.warn(message, DatasetWarning, stacklevel=3)
+    # 2. Filter: per-photo measures (size, exposure, blur), then near-duplicates
+    candidates = _measure_photos(images, photos_by_folder, thresholds, report, progress=progress)
+    unique = _drop_duplicates(candidates, thresholds, report)
 
+    # 3. Caption, after the person and text detectors
+    final = _caption_photos(unique, cap, person_detector, text_detector, report, progress=progress)
+
+    # 4. Split each type's photos into train and validation
+    ids_by_type: dict[str, list[str]] = {}
+    for photo, _ in final:
+        ids_by_type.setdefault(photo.folder.disaster.key, []).append(photo.id)
+    split = assign_splits(ids_by_type, val_fraction, seed)
+
+    # 5. Write the records and the report
+    lines = _records(final, split, folders, report)
+    _finish_report(report)
+    if not lines:
+        _warn(report, "no photo passed the filters: the data set is empty")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    _write_atomic(out, lines)
+    report.seconds = round(time.perf_counter() - started, 2)
+    _write_atomic(Path(report.report), [json.dumps(report.to_dict(), ensure_ascii=False, indent=2)])
+    return report
+
+
+def _warn(report: DatasetReport, message: str, stacklevel: int = 3) -> None:
+    """A warning in the report and as a :class:`DatasetWarning` (pointing at :func:`build_dataset`'s caller)."""
+    report.warnings.append(message)
+    warnings.warn(message, DatasetWarning, stacklevel=stacklevel)
+
+
+def _drop(report: DatasetReport, rel: str, key: str, reason: str, measure: str, value, threshold=None,
+          **extra) -> None:
+    """Record a dropped photo: why, what was measured, and the threshold it failed."""
+    entry = {"image": rel, "disaster": key, "reason": reason, "measure": measure,
+             "value": round(value, 3) if isinstance(value, float) else value}
+    if threshold is not None:
+        entry["threshold"] = threshold
+    entry.update(extra)
+    report.dropped.append(entry)
+    dropped = report.types[key]["dropped"]
+    dropped[reason] = dropped.get(reason, 0) + 1
+
+
+def _check_arguments(images: Path, val_fraction: float, **thresholds) -> F.Thresholds:
+    """The filter thresholds, checked, after the split share and the photo folder."""
+    if not 0 <= val_fraction < 1:
+        raise InputError(f"--val-fraction must be in [0, 1), got {val_fraction}.")
+    try:
+        checked = F.Thresholds(**thresholds)
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    if not images.exists():
+        raise InputError(f"no such folder {str(images)!r} (give a folder of photos with one sub-folder per "
+                         "disaster type)")
+    if not images.is_dir():
+        raise InputError(f"{str(images)!r} is a file, not a folder of photos")
+    return checked
+
+
+def _check_folders(images: Path, folders: list[TypeFolder], unknown: dict[str, str]) -> None:
+    """Refuse a photo folder without a sub-folder named by a disaster type."""
+    if folders:
+        return
+    seen = sorted(unknown)
+    what = ("sub-folders " + ", ".join(repr(s) for s in seen[:8]) + (" ..." if len(seen) > 8 else "")
+            if seen else "no sub-folders")
+    raise InputError(f"{str(images)!r} has no folder named by a disaster type (found {what}); put the "
+                     f"photos in sub-folders named by type, e.g. flood/, wildfire/, heavy_snow/ "
+                     f"(types: {', '.join(DISASTERS)})")
+
+
+def _load_photos(images: Path, folders: list[TypeFolder], unknown: dict[str, str], stray: int, other: int,
+                 report: DatasetReport) -> list[tuple[TypeFolder, list[Path]]]:
+    """Step 1: the photos of each type folder, counted in the report (skipped folders and stray files
+    warned about). Raises :class:`InputError` when the type folders hold no photo."""
     for name, why in unknown.items():
-        warn(f"skipping folder {name!r}: {why} (types: {', '.join(DISASTERS)})")
+        _warn(report, f"skipping folder {name!r}: {why} (types: {', '.join(DISASTERS)})", stacklevel=4)
     report.ignored_files = stray + other + sum(count_other_files(f.path) for f in folders)
     if stray:
-        warn(f"{stray} photo{'s' if stray != 1 else ''} directly in {str(images)!r} ignored: photos belong in a "
-             "folder named by disaster type")
-
+        _warn(report, f"{stray} photo{'s' if stray != 1 else ''} directly in {str(images)!r} ignored: photos "
+              "belong in a folder named by disaster type", stacklevel=4)
     photos_by_folder = [(f, list(iter_photos(f.path))) for f in folders]
     rank = {key: i for i, key in enumerate(DISASTERS)}
     for f, paths in sorted(photos_by_folder, key=lambda fp: (rank[fp[0].disaster.key], fp[0].path.name)):
@@ -591,56 +645,55 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
                                                           "train": 0, "validation": 0})
         counts["folders"].append(f.path.name)
         counts["found"] += len(paths)
-    total = sum(len(p) for _, p in photos_by_folder)
-    if total == 0:
+    if sum(len(p) for _, p in photos_by_folder) == 0:
         raise InputError(f"no photos ({', '.join(IMAGE_EXTENSIONS)}) in the type folders of {str(images)!r} "
                          f"({', '.join(f.path.name for f in folders)})")
+    return photos_by_folder
 
-    def drop(rel: str, key: str, reason: str, measure: str, value, threshold=None, **extra) -> None:
-        entry = {"image": rel, "disaster": key, "reason": reason, "measure": measure,
-                 "value": round(value, 3) if isinstance(value, float) else value}
-        if threshold is not None:
-            entry["threshold"] = threshold
-        entry.update(extra)
-        report.dropped.append(entry)
-        dropped = report.types[key]["dropped"]
-        dropped[reason] = dropped.get(reason, 0) + 1
 
-    # 1. per-photo filters and measures -----------------------------------------------------------------
+def _measure_photos(images: Path, photos_by_folder, thresholds: F.Thresholds, report: DatasetReport, *,
+                    progress: bool) -> list[_Photo]:
+    """Step 2: every photo read and measured; the unreadable, too small, too dark, washed out and blurry
+    ones dropped."""
     candidates: list[_Photo] = []
     items = [(f, p) for f, paths in photos_by_folder for p in paths]
-    for folder, path in _progress(items, total, "measuring", progress):
+    for folder, path in _progress(items, len(items), "measuring", progress):
         rel = path.relative_to(images).as_posix()
         key = folder.disaster.key
         try:
             rgb, (w, h) = load_image(path)
         except OSError as err:
-            drop(rel, key, "unreadable", "decoder", " ".join(str(err).split())[:120])
+            _drop(report, rel, key, "unreadable", "decoder", " ".join(str(err).split())[:120])
             continue
         if F.too_small(w, h, thresholds.min_side):
-            drop(rel, key, "too_small", "shorter side (px)", min(w, h), thresholds.min_side)
+            _drop(report, rel, key, "too_small", "shorter side (px)", min(w, h), thresholds.min_side)
             continue
         exp = F.exposure(rgb)
         if F.is_too_dark(exp, thresholds.dark, thresholds.clip_share):
             if exp.mean < thresholds.dark:
-                drop(rel, key, "too_dark", "mean luminance", exp.mean, thresholds.dark)
+                _drop(report, rel, key, "too_dark", "mean luminance", exp.mean, thresholds.dark)
             else:
-                drop(rel, key, "too_dark", "share of black pixels", exp.dark_share, thresholds.clip_share)
+                _drop(report, rel, key, "too_dark", "share of black pixels", exp.dark_share, thresholds.clip_share)
             continue
         if F.is_washed_out(exp, thresholds.bright, thresholds.clip_share):
             if exp.mean > thresholds.bright:
-                drop(rel, key, "washed_out", "mean luminance", exp.mean, thresholds.bright)
+                _drop(report, rel, key, "washed_out", "mean luminance", exp.mean, thresholds.bright)
             else:
-                drop(rel, key, "washed_out", "share of white pixels", exp.bright_share, thresholds.clip_share)
+                _drop(report, rel, key, "washed_out", "share of white pixels", exp.bright_share,
+                      thresholds.clip_share)
             continue
         sharpness = F.blur_score(rgb)
         if F.is_blurry(sharpness, thresholds.blur):
-            drop(rel, key, "blurry", "variance of the Laplacian", sharpness, thresholds.blur)
+            _drop(report, rel, key, "blurry", "variance of the Laplacian", sharpness, thresholds.blur)
             continue
         candidates.append(_Photo(path, rel, folder, w, h, sharpness, exp, F.colour_stats(rgb),
                                  F.dominant_colours(rgb), F.phash(rgb)))
+    return candidates
 
-    # 2. near-duplicates: the most pixels, then the sharpest, then the first by path is kept ------------
+
+def _drop_duplicates(candidates: list[_Photo], thresholds: F.Thresholds, report: DatasetReport) -> list[_Photo]:
+    """Step 2: of near-duplicates the most pixels, then the sharpest, then the first by path is kept.
+    Returns the photos kept, by type and path."""
     order = sorted(candidates, key=lambda c: (-c.width * c.height, -c.sharpness, c.rel))
     verdicts = F.find_duplicates([c.phash for c in order], thresholds.dup_distance)
     unique: list[_Photo] = []
@@ -649,11 +702,16 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
             unique.append(photo)
         else:
             kept, distance = verdict
-            drop(photo.rel, photo.folder.disaster.key, "duplicate", "pHash distance (bits)", distance,
-                 thresholds.dup_distance, of=order[kept].rel)
+            _drop(report, photo.rel, photo.folder.disaster.key, "duplicate", "pHash distance (bits)", distance,
+                  thresholds.dup_distance, of=order[kept].rel)
     unique.sort(key=lambda c: (c.folder.disaster.key, c.rel))
+    return unique
 
-    # 3. detectors and captions, a batch of photos at a time ---------------------------------------------
+
+def _caption_photos(unique: list[_Photo], cap, person_detector, text_detector, report: DatasetReport, *,
+                    progress: bool) -> list[tuple[_Photo, str | None]]:
+    """Step 3: the detectors, then the captions, a batch of photos at a time. Returns (photo, raw caption)
+    pairs (the caption None without a captioner)."""
     batch = max(1, getattr(cap, "batch_size", 8))
     final: list[tuple[_Photo, str | None]] = []
     bar = _progress(None, len(unique), "captioning" if cap is not None else "checking", progress)
@@ -665,24 +723,25 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
             try:
                 rgb, _ = load_image(photo.path)
             except OSError as err:
-                drop(photo.rel, key, "unreadable", "decoder", " ".join(str(err).split())[:120])
+                _drop(report, photo.rel, key, "unreadable", "decoder", " ".join(str(err).split())[:120])
                 continue
             if person_detector is not None and person_detector(rgb):
-                drop(photo.rel, key, "person", "detector", True)
+                _drop(report, photo.rel, key, "person", "detector", True)
                 continue
             if text_detector is not None and text_detector(rgb):
-                drop(photo.rel, key, "text", "detector", True)
+                _drop(report, photo.rel, key, "text", "detector", True)
                 continue
             chunk.append((photo, rgb))
         captions = cap.caption([rgb for _, rgb in chunk]) if cap is not None and chunk else [None] * len(chunk)
         final.extend((photo, c) for (photo, _), c in zip(chunk, captions))
     bar.close()
+    return final
 
-    # 4. records ----------------------------------------------------------------------------------------
-    ids_by_type: dict[str, list[str]] = {}
-    for photo, _ in final:
-        ids_by_type.setdefault(photo.folder.disaster.key, []).append(photo.id)
-    split = assign_splits(ids_by_type, val_fraction, seed)
+
+def _records(final: list[tuple[_Photo, str | None]], split: dict[str, str], folders: list[TypeFolder],
+             report: DatasetReport) -> list[str]:
+    """Step 5: one JSON line per photo kept: its metadata (the scene from its caption when usable) and the
+    training target; the report's counts."""
     alerts = {f.path: keyword_alert(f) for f in folders}
     lines = []
     for photo, caption in final:
@@ -713,16 +772,13 @@ def build_dataset(images: Path, out: Path, *, captioner: str | Path | BlipCaptio
             "target": target_text(meta),
         }
         lines.append(json.dumps(record, ensure_ascii=False))
+    return lines
+
+
+def _finish_report(report: DatasetReport) -> None:
+    """The split totals, each type's drop reasons in :data:`REASONS` order, the dropped list sorted."""
     report.train = sum(t["train"] for t in report.types.values())
     report.validation = sum(t["validation"] for t in report.types.values())
     for counts in report.types.values():
         counts["dropped"] = {r: counts["dropped"][r] for r in REASONS if r in counts["dropped"]}
     report.dropped.sort(key=lambda d: (d["disaster"], d["image"]))
-    if not lines:
-        warn("no photo passed the filters: the data set is empty")
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out, lines)
-    report.seconds = round(time.perf_counter() - started, 2)
-    _write_atomic(Path(report.report), [json.dumps(report.to_dict(), ensure_ascii=False, indent=2)])
-    return report

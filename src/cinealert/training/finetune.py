@@ -21,32 +21,28 @@ clipping at 1.0, seeded shuffling. Every run writes into its ``out`` folder:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import math
-import os
 import shutil
 import sys
 import time
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from cinealert.errors import BackendUnavailable, InputError
 from cinealert.hf import model_dir, pick_device, pick_dtype, require
 from cinealert.prompting.llm_format import prompt_token_ids, token_ids
+from cinealert.training.checkpoints import (CHECKPOINT_DIR, LOG_NAME, SUMMARY_NAME, append_jsonl,
+                                            describe_mismatch, list_checkpoints, load_checkpoint, now,
+                                            rng_state, save_checkpoint, set_rng_state, sha256_file, trim_log,
+                                            versions, write_json)
 
 IGNORE_INDEX = -100
 SPLITS = ("train", "validation")
 #: Splits a data file may hold besides the two used here (counted, not used).
 OTHER_SPLITS = ("test",)
-LOG_NAME = "train_log.jsonl"
-SUMMARY_NAME = "finetune.json"
-CHECKPOINT_DIR = "checkpoints"
-STATE_NAME = "trainer_state.pt"
-KEEP_CHECKPOINTS = 2
 MAX_GRAD_NORM = 1.0
 #: Smoothing of the reported training loss (an exponential moving average, bias-corrected).
 LOSS_SMOOTHING = 0.9
@@ -470,123 +466,6 @@ def evaluate(model, examples: Sequence[Encoded], batch_size: int, pad_id: int, d
     return total / count if count else None
 
 
-# ------------------------------------------------------------------------------------------ checkpoints
-
-def _checkpoints(out: Path) -> list[tuple[int, Path]]:
-    """Complete checkpoints in ``out``, oldest first."""
-    found = []
-    folder = out / CHECKPOINT_DIR
-    if folder.is_dir():
-        for p in folder.iterdir():
-            if p.is_dir() and p.name.startswith("step-") and p.name[5:].isdigit() and (p / STATE_NAME).is_file():
-                found.append((int(p.name[5:]), p))
-    return sorted(found)
-
-
-def _save_checkpoint(out: Path, step: int, model, state: dict) -> Path:
-    torch = require("torch", "fine-tuning")
-    folder = out / CHECKPOINT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".tmp-step-{step}"
-    final = folder / f"step-{step}"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(str(tmp))
-    torch.save(state, tmp / STATE_NAME)
-    shutil.rmtree(final, ignore_errors=True)
-    os.replace(tmp, final)
-    for _, old in _checkpoints(out)[:-KEEP_CHECKPOINTS]:
-        shutil.rmtree(old, ignore_errors=True)
-    return final
-
-
-def _load_checkpoint(path: Path) -> dict:
-    torch = require("torch", "fine-tuning")
-    return torch.load(path / STATE_NAME, map_location="cpu", weights_only=True)
-
-
-def _rng_state(device) -> dict:
-    torch = require("torch", "fine-tuning")
-    state = {"cpu": torch.get_rng_state()}
-    if getattr(device, "type", "") == "cuda":
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def _set_rng_state(state: dict, device) -> None:
-    torch = require("torch", "fine-tuning")
-    torch.set_rng_state(state["cpu"])
-    if getattr(device, "type", "") == "cuda" and state.get("cuda"):
-        torch.cuda.set_rng_state_all(state["cuda"])
-
-
-def _describe_mismatch(saved: dict, current: dict) -> str:
-    parts = []
-    for key in sorted(set(saved) | set(current)):
-        if saved.get(key) != current.get(key):
-            if key == "data_sha256":
-                parts.append("the data file changed")
-            elif key == "base":
-                parts.append(f"base {saved.get(key)} -> {current.get(key)}")
-            else:
-                parts.append(f"{key} {saved.get(key)!r} -> {current.get(key)!r}")
-    return ", ".join(parts[:4]) + (", ..." if len(parts) > 4 else "")
-
-
-# ------------------------------------------------------------------------------------------------ files
-
-def _append_jsonl(path: Path, record: dict) -> None:
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def _trim_log(path: Path, step: int) -> None:
-    """Keep the log lines up to ``step`` (those after it belong to work the resumed run redoes)."""
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if not isinstance(record, dict):
-            continue
-        if record.get("event") in ("train", "eval", "end") and int(record.get("step", 0)) > step:
-            continue
-        if record.get("event") == "end":
-            continue
-        kept.append(line)
-    path.write_text("".join(k + "\n" for k in kept), encoding="utf-8")
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _versions() -> dict:
-    out = {}
-    for name in ("torch", "transformers", "peft"):
-        try:
-            out[name] = __import__(name).__version__
-        except ImportError:  # pragma: no cover
-            out[name] = None
-    return out
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
 # ---------------------------------------------------------------------------------------------- finetune
 
 def finetune(base: str | Path, data: str | Path, out: str | Path, config: FinetuneConfig | None = None, *,
@@ -607,13 +486,102 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
     A ``KeyboardInterrupt`` during training saves a checkpoint of the last completed step before it is
     raised again, so the same call continues where it stopped.
     """
-    started = time.perf_counter()
-    started_at = _now()
+    started, started_at = time.perf_counter(), now()
     config = config if config is not None else FinetuneConfig()
     config.validate()
+
+    # 1. Prepare: the base model with LoRA, the tokenised data, the optimizer and its schedule
+    run = _prepare(base, data, out, config, progress=progress, log=log)
+
+    # 2. Resume from the latest checkpoint, or start afresh
+    _resume_or_start(run, resume=resume)
+    _announce(run)
+
+    # 3. Train (evaluating and saving checkpoints on the way)
+    _train(run)
+
+    # 4. Evaluate: a finished run resumed has no saved evaluation of its last step
+    if run.val and run.last_val is None:
+        run.last_val = evaluate(run.model, run.val, config.batch_size, run.pad_id, run.device,
+                                keep_logits=run.keep_logits)
+
+    # 5. Save the adapter, the tokenizer and the summary
+    return _save(run, started=started, started_at=started_at)
+
+
+@dataclass
+class _Run:
+    """One fine-tuning run: what :func:`_prepare` sets up and what the training loop moves on."""
+
+    config: FinetuneConfig
+    base: Path
+    data: Path
+    out: Path
+    device: object
+    dtype: object
+    tokenizer: object
+    model: object
+    targets: tuple[str, ...]
+    trainable: int
+    total_params: int
+    pad_id: int
+    train: list
+    val: list
+    stats: dict
+    order: _Order
+    total: int
+    eval_every: int
+    save_every: int
+    warmup: int
+    params: list
+    keep_logits: bool
+    optimizer: object
+    scheduler: object
+    fingerprint: dict
+    progress: bool
+    log: Callable[[dict], None] | None
+    step: int = 0
+    ema: float = 0.0
+    ema_n: int = 0
+    seconds_before: float = 0.0
+    resumed_from: int | None = None
+    resumed_path: Path | None = None
+    last_val: float | None = None
+    t0: float = 0.0
+
+    @property
+    def log_path(self) -> Path:
+        return self.out / LOG_NAME
+
+    def say(self, message: str) -> None:
+        if self.progress:
+            sys.stderr.write(f"finetune: {message}\n")
+
+    def emit(self, record: dict) -> None:
+        append_jsonl(self.log_path, record)
+        if self.log is not None:
+            self.log(record)
+
+    def elapsed(self) -> float:
+        """Training seconds so far, those of the runs resumed included."""
+        return self.seconds_before + time.perf_counter() - self.t0
+
+    def smoothed(self) -> float | None:
+        return self.ema / (1 - LOSS_SMOOTHING ** self.ema_n) if self.ema_n else None
+
+    def state_at(self, at_step: int, rng: dict) -> dict:
+        config = self.config
+        return {"step": at_step, "micro_batch": at_step * config.grad_accum,
+                "epoch": self.order.epoch(at_step * config.grad_accum),
+                "optimizer": self.optimizer.state_dict(), "scheduler": self.scheduler.state_dict(), "rng": rng,
+                "ema": self.ema, "ema_n": self.ema_n, "seconds": self.elapsed(),
+                "val_loss": self.last_val, "fingerprint": self.fingerprint}
+
+
+def _prepare(base, data, out, config: FinetuneConfig, *, progress: bool, log) -> _Run:
+    """Step 1: check the folders, load the base model, add LoRA, tokenise the data, set up the schedule."""
     torch = require("torch", "fine-tuning")
     peft = require("peft", "fine-tuning")
-
     base = model_dir(base, "--base")
     data = Path(data).expanduser()
     out = Path(out).expanduser()
@@ -625,12 +593,39 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
     device = pick_device(config.device)
     dtype = pick_dtype(device, config.dtype)
 
-    def say(message: str) -> None:
-        if progress:
-            sys.stderr.write(f"finetune: {message}\n")
-
-    # The base model, then LoRA with a seeded initialisation.
     tokenizer, model = _load_base(base, device, dtype, quiet=not progress)
+    model, targets = _with_lora(torch, peft, model, config, device)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total_params = sum(p.numel() for p in model.parameters())
+
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+    encoded, stats = _tokenise(tokenizer, examples, config.max_length)
+
+    order = _Order(len(encoded["train"]), config.batch_size, config.seed)
+    if config.steps is not None:
+        total = config.steps
+    else:
+        total = max(1, math.ceil((config.epochs or 1.0) * order.batches_per_epoch / config.grad_accum))
+    eval_every = config.eval_every or max(1, round(total / 10))
+    warmup = math.ceil(config.warmup_ratio * total)
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
+
+    fingerprint = {k: getattr(config, k) for k in TRAJECTORY_KEYS}
+    fingerprint["target_modules"] = list(targets)
+    fingerprint["data_sha256"] = sha256_file(data)
+    fingerprint["base"] = str(base.resolve())
+    return _Run(config=config, base=base, data=data, out=out, device=device, dtype=dtype, tokenizer=tokenizer,
+                model=model, targets=targets, trainable=trainable, total_params=total_params, pad_id=pad_id,
+                train=encoded["train"], val=encoded["validation"], stats=stats, order=order, total=total,
+                eval_every=eval_every, save_every=config.save_every or eval_every, warmup=warmup, params=params,
+                keep_logits=_keeps_logits(model), optimizer=optimizer, scheduler=scheduler,
+                fingerprint=fingerprint, progress=progress, log=log)
+
+
+def _with_lora(torch, peft, model, config: FinetuneConfig, device):
+    """The model wrapped with LoRA on its target modules, initialised from the seed. Returns (model, targets)."""
     targets = (_check_targets(model, config.target_modules) if config.target_modules is not None
                else default_target_modules(model))
     torch.manual_seed(config.seed)
@@ -644,16 +639,15 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
             model = peft.get_peft_model(model, lora)
     except ValueError as err:
         raise InputError(f"finetune: LoRA does not fit this model ({_first_line(err)})") from None
-    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    total_params = sum(p.numel() for p in model.parameters())
+    return model, targets
 
-    # The data, tokenised once.
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else (tokenizer.eos_token_id or 0)
+
+def _tokenise(tokenizer, examples: list[Example], max_length: int) -> tuple[dict[str, list[Encoded]], dict]:
+    """The train and validation examples tokenised once, and what the data looks like (for the log)."""
     encoded: dict[str, list[Encoded]] = {s: [] for s in SPLITS}
     for e in examples:
         if e.split in encoded:
-            encoded[e.split].append(encode_example(tokenizer, e.keywords, e.target, config.max_length))
-    train, val = encoded["train"], encoded["validation"]
+            encoded[e.split].append(encode_example(tokenizer, e.keywords, e.target, max_length))
     stats = {
         "examples": {s: sum(1 for e in examples if e.split == s) for s in SPLITS + OTHER_SPLITS},
         "truncated": {s: sum(1 for e in encoded[s] if e.truncated) for s in SPLITS},
@@ -661,166 +655,164 @@ def finetune(base: str | Path, data: str | Path, out: str | Path, config: Finetu
                             if encoded[s] else None) for s in SPLITS},
         "mean_answer_tokens": {s: (round(sum(e.n_answer for e in encoded[s]) / len(encoded[s]), 1)
                                    if encoded[s] else None) for s in SPLITS},
-        "max_length": config.max_length,
+        "max_length": max_length,
     }
+    return encoded, stats
 
-    # The schedule.
-    order = _Order(len(train), config.batch_size, config.seed)
-    if config.steps is not None:
-        total = config.steps
-    else:
-        total = max(1, math.ceil((config.epochs or 1.0) * order.batches_per_epoch / config.grad_accum))
-    eval_every = config.eval_every or max(1, round(total / 10))
-    save_every = config.save_every or eval_every
-    warmup = math.ceil(config.warmup_ratio * total)
-    params = [p for p in model.parameters() if p.requires_grad]
-    keep_logits = _keeps_logits(model)
-    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: _lr_factor(s, warmup, total))
 
-    fingerprint = {k: getattr(config, k) for k in TRAJECTORY_KEYS}
-    fingerprint["target_modules"] = list(targets)
-    fingerprint["data_sha256"] = _sha256(data)
-    fingerprint["base"] = str(base.resolve())
-
-    # Resume, or start afresh.
-    out.mkdir(parents=True, exist_ok=True)
-    log_path = out / LOG_NAME
-    step, ema, ema_n, seconds_before, resumed_from = 0, 0.0, 0, 0.0, None
-    last_val: float | None = None
-    checkpoints = _checkpoints(out)
-    if resume and checkpoints:
-        saved_step, path = checkpoints[-1]
-        try:
-            state = _load_checkpoint(path)
-        except Exception as err:  # noqa: BLE001
-            raise InputError(f"finetune: checkpoint {str(path)!r} is unreadable ({_first_line(err)}); "
-                             "delete it or use --no-resume") from None
-        if state.get("fingerprint") != fingerprint:
-            raise InputError(f"finetune: {str(out)!r} holds checkpoints of a different run "
-                             f"({_describe_mismatch(state.get('fingerprint') or {}, fingerprint)}); "
-                             "use a new --out, or --no-resume to start over there")
-        weights = require("safetensors.torch", "fine-tuning").load_file(str(path / "adapter_model.safetensors"),
-                                                                       device=str(device))
-        peft.set_peft_model_state_dict(model, weights)
-        optimizer.load_state_dict(state["optimizer"])
-        scheduler.load_state_dict(state["scheduler"])
-        _set_rng_state(state["rng"], device)
-        step, ema, ema_n = int(state["step"]), float(state["ema"]), int(state["ema_n"])
-        seconds_before, last_val = float(state["seconds"]), state.get("val_loss")
-        resumed_from = step
-        _trim_log(log_path, step)
-    else:
-        shutil.rmtree(out / CHECKPOINT_DIR, ignore_errors=True)
-        log_path.write_text("", encoding="utf-8")
-
-    def emit(record: dict) -> None:
-        _append_jsonl(log_path, record)
-        if log is not None:
-            log(record)
-
-    pct = 100.0 * trainable / total_params if total_params else 0.0
-    if resumed_from is None:
-        emit({"event": "start", "trainable_params": trainable, "total_params": total_params,
-              "target_modules": list(targets), "total_steps": total, "warmup_steps": warmup,
-              "device": str(device), "dtype": str(dtype).replace("torch.", ""), "data": stats})
-    else:
-        emit({"event": "resume", "step": step, "total_steps": total})
-        say(f"resuming from {path} (step {step} of {total})")
-    say(f"LoRA r={config.rank} on {', '.join(targets)}: {trainable:,} trainable of {total_params:,} "
-        f"parameters ({pct:.3g}%) on {device} {str(dtype).replace('torch.', '')}")
-    say(f"{stats['examples']['train']} train / {stats['examples']['validation']} validation examples, "
-        f"mean {stats['mean_tokens']['train']} tokens, {stats['truncated']['train'] + stats['truncated']['validation']} "
-        f"truncated to {config.max_length}; {total} steps")
-
-    def state_at(at_step: int, rng: dict) -> dict:
-        return {"step": at_step, "micro_batch": at_step * config.grad_accum, "epoch": order.epoch(at_step * config.grad_accum),
-                "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng,
-                "ema": ema, "ema_n": ema_n, "seconds": seconds_before + time.perf_counter() - t0,
-                "val_loss": last_val, "fingerprint": fingerprint}
-
-    tqdm = require("tqdm", "fine-tuning").tqdm
-    bar = tqdm(total=total, initial=step, desc="finetune", unit="step", dynamic_ncols=True,
-               disable=not (progress and sys.stderr.isatty()))
-    t0 = time.perf_counter()
-    saved_step = step if resumed_from is not None else -1
-    rng_after_step = _rng_state(device)
-    updating = False
-    model.train()
+def _resume_or_start(run: _Run, *, resume: bool) -> None:
+    """Step 2: load the latest checkpoint in ``out`` (its run must be this one), or clear the folder's
+    checkpoints and log."""
+    run.out.mkdir(parents=True, exist_ok=True)
+    checkpoints = list_checkpoints(run.out)
+    if not (resume and checkpoints):
+        shutil.rmtree(run.out / CHECKPOINT_DIR, ignore_errors=True)
+        run.log_path.write_text("", encoding="utf-8")
+        return
+    _, path = checkpoints[-1]
     try:
-        while step < total:
-            groups = [[train[i] for i in order.batch(step * config.grad_accum + j)] for j in range(config.grad_accum)]
-            n_tokens = sum(e.n_answer for g in groups for e in g)
-            optimizer.zero_grad(set_to_none=True)
-            loss_total = 0.0
-            for group in groups:
-                loss, _ = _loss_sum(model, collate(group, pad_id, device), keep_logits=keep_logits)
-                if n_tokens:
-                    (loss / n_tokens).backward()
-                loss_total += float(loss.detach())
+        state = load_checkpoint(path)
+    except Exception as err:  # noqa: BLE001
+        raise InputError(f"finetune: checkpoint {str(path)!r} is unreadable ({_first_line(err)}); "
+                         "delete it or use --no-resume") from None
+    if state.get("fingerprint") != run.fingerprint:
+        raise InputError(f"finetune: {str(run.out)!r} holds checkpoints of a different run "
+                         f"({describe_mismatch(state.get('fingerprint') or {}, run.fingerprint)}); "
+                         "use a new --out, or --no-resume to start over there")
+    weights = require("safetensors.torch", "fine-tuning").load_file(str(path / "adapter_model.safetensors"),
+                                                                   device=str(run.device))
+    require("peft", "fine-tuning").set_peft_model_state_dict(run.model, weights)
+    run.optimizer.load_state_dict(state["optimizer"])
+    run.scheduler.load_state_dict(state["scheduler"])
+    set_rng_state(state["rng"], run.device)
+    run.step, run.ema, run.ema_n = int(state["step"]), float(state["ema"]), int(state["ema_n"])
+    run.seconds_before, run.last_val = float(state["seconds"]), state.get("val_loss")
+    run.resumed_from, run.resumed_path = run.step, path
+    trim_log(run.log_path, run.step)
+
+
+def _announce(run: _Run) -> None:
+    """The log's ``start`` (or ``resume``) line and the summary on stderr."""
+    config, stats, dtype = run.config, run.stats, str(run.dtype).replace("torch.", "")
+    pct = 100.0 * run.trainable / run.total_params if run.total_params else 0.0
+    if run.resumed_from is None:
+        run.emit({"event": "start", "trainable_params": run.trainable, "total_params": run.total_params,
+                  "target_modules": list(run.targets), "total_steps": run.total, "warmup_steps": run.warmup,
+                  "device": str(run.device), "dtype": dtype, "data": stats})
+    else:
+        run.emit({"event": "resume", "step": run.step, "total_steps": run.total})
+        run.say(f"resuming from {run.resumed_path} (step {run.step} of {run.total})")
+    run.say(f"LoRA r={config.rank} on {', '.join(run.targets)}: {run.trainable:,} trainable of "
+            f"{run.total_params:,} parameters ({pct:.3g}%) on {run.device} {dtype}")
+    run.say(f"{stats['examples']['train']} train / {stats['examples']['validation']} validation examples, "
+            f"mean {stats['mean_tokens']['train']} tokens, "
+            f"{stats['truncated']['train'] + stats['truncated']['validation']} "
+            f"truncated to {config.max_length}; {run.total} steps")
+
+
+def _train(run: _Run) -> None:
+    """Step 3: optimizer steps until ``total``, evaluating every ``eval_every`` and saving a checkpoint every
+    ``save_every`` steps (and at the end); an interrupt saves the last completed step."""
+    tqdm = require("tqdm", "fine-tuning").tqdm
+    bar = tqdm(total=run.total, initial=run.step, desc="finetune", unit="step", dynamic_ncols=True,
+               disable=not (run.progress and sys.stderr.isatty()))
+    run.t0 = time.perf_counter()
+    saved_step = run.step if run.resumed_from is not None else -1
+    rng_after_step = rng_state(run.device)
+    updating = False
+    run.model.train()
+    try:
+        while run.step < run.total:
+            loss_total, n_tokens = _accumulate_gradients(run)
             updating = True
-            grad_norm = float(torch.nn.utils.clip_grad_norm_(params, MAX_GRAD_NORM))
-            lr = optimizer.param_groups[0]["lr"]
-            optimizer.step()
-            scheduler.step()
-            step += 1
-            rng_after_step = _rng_state(device)
+            grad_norm, lr = _update(run)
+            rng_after_step = rng_state(run.device)
             loss_value = loss_total / n_tokens if n_tokens else float("nan")
             if math.isfinite(loss_value):
-                ema, ema_n = LOSS_SMOOTHING * ema + (1 - LOSS_SMOOTHING) * loss_value, ema_n + 1
+                run.ema, run.ema_n = LOSS_SMOOTHING * run.ema + (1 - LOSS_SMOOTHING) * loss_value, run.ema_n + 1
             updating = False
-            smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
-            elapsed = seconds_before + time.perf_counter() - t0
-            emit({"event": "train", "step": step, "epoch": round(order.epoch(step * config.grad_accum), 4),
-                  "loss": loss_value, "smoothed_loss": smoothed, "lr": lr, "grad_norm": grad_norm,
-                  "tokens": n_tokens, "seconds": round(elapsed, 3)})
+            smoothed = run.smoothed()
+            run.emit({"event": "train", "step": run.step,
+                      "epoch": round(run.order.epoch(run.step * run.config.grad_accum), 4),
+                      "loss": loss_value, "smoothed_loss": smoothed, "lr": lr, "grad_norm": grad_norm,
+                      "tokens": n_tokens, "seconds": round(run.elapsed(), 3)})
             bar.update(1)
             bar.set_postfix(loss=f"{smoothed:.4f}" if smoothed is not None else "-", lr=f"{lr:.2e}")
-            if val and (step % eval_every == 0 or step == total):
-                last_val = evaluate(model, val, config.batch_size, pad_id, device, keep_logits=keep_logits)
-                emit({"event": "eval", "step": step, "val_loss": last_val,
-                      "seconds": round(seconds_before + time.perf_counter() - t0, 3)})
-            if step % save_every == 0 or step == total:
-                _save_checkpoint(out, step, model, state_at(step, rng_after_step))
-                saved_step = step
+            if run.val and (run.step % run.eval_every == 0 or run.step == run.total):
+                run.last_val = evaluate(run.model, run.val, run.config.batch_size, run.pad_id, run.device,
+                                        keep_logits=run.keep_logits)
+                run.emit({"event": "eval", "step": run.step, "val_loss": run.last_val,
+                          "seconds": round(run.elapsed(), 3)})
+            if run.step % run.save_every == 0 or run.step == run.total:
+                save_checkpoint(run.out, run.step, run.model, run.state_at(run.step, rng_after_step))
+                saved_step = run.step
     except KeyboardInterrupt:
-        if not updating and step > saved_step and step > 0:
-            _save_checkpoint(out, step, model, state_at(step, rng_after_step))
-            say(f"interrupted; saved a checkpoint at step {step} of {total}; run the same command to continue")
+        if not updating and run.step > saved_step and run.step > 0:
+            save_checkpoint(run.out, run.step, run.model, run.state_at(run.step, rng_after_step))
+            run.say(f"interrupted; saved a checkpoint at step {run.step} of {run.total}; "
+                    "run the same command to continue")
         raise
     finally:
         bar.close()
 
-    if val and last_val is None:       # a finished run resumed: its last evaluation was not saved
-        last_val = evaluate(model, val, config.batch_size, pad_id, device, keep_logits=keep_logits)
-    smoothed = ema / (1 - LOSS_SMOOTHING ** ema_n) if ema_n else None
 
-    # The final adapter, the tokenizer, and the summary.
-    model.save_pretrained(str(out))
-    tokenizer.save_pretrained(str(out))
+def _accumulate_gradients(run: _Run) -> tuple[float, int]:
+    """The gradients of one optimizer step: ``grad_accum`` micro-batches, the loss averaged over their answer
+    tokens. Returns (the summed loss, the number of answer tokens)."""
+    config = run.config
+    groups = [[run.train[i] for i in run.order.batch(run.step * config.grad_accum + j)]
+              for j in range(config.grad_accum)]
+    n_tokens = sum(e.n_answer for g in groups for e in g)
+    run.optimizer.zero_grad(set_to_none=True)
+    loss_total = 0.0
+    for group in groups:
+        loss, _ = _loss_sum(run.model, collate(group, run.pad_id, run.device), keep_logits=run.keep_logits)
+        if n_tokens:
+            (loss / n_tokens).backward()
+        loss_total += float(loss.detach())
+    return loss_total, n_tokens
+
+
+def _update(run: _Run) -> tuple[float, float]:
+    """Clip the gradients, step the optimizer and the schedule. Returns (the gradient norm, the step's rate)."""
+    torch = require("torch", "fine-tuning")
+    grad_norm = float(torch.nn.utils.clip_grad_norm_(run.params, MAX_GRAD_NORM))
+    lr = run.optimizer.param_groups[0]["lr"]
+    run.optimizer.step()
+    run.scheduler.step()
+    run.step += 1
+    return grad_norm, lr
+
+
+def _save(run: _Run, *, started: float, started_at: str) -> FinetuneResult:
+    """Step 5: the final adapter and tokenizer in ``out``, the log's ``end`` line and ``finetune.json``."""
+    config, out, smoothed = run.config, run.out, run.smoothed()
+    run.model.save_pretrained(str(out))
+    run.tokenizer.save_pretrained(str(out))
     seconds = time.perf_counter() - started
-    result = FinetuneResult(adapter_dir=out, steps_done=step, train_loss=smoothed, val_loss=last_val,
-                            log_path=log_path, seconds=seconds, trainable_params=trainable,
-                            total_params=total_params, resumed_from=resumed_from)
-    emit({"event": "end", "step": step, "train_loss": smoothed, "val_loss": last_val,
-          "seconds": round(seconds_before + time.perf_counter() - t0, 3)})
-    _write_json(out / SUMMARY_NAME, {
-        "base": str(base.resolve()),
-        "data": str(data.resolve()),
-        "data_sha256": fingerprint["data_sha256"],
+    result = FinetuneResult(adapter_dir=out, steps_done=run.step, train_loss=smoothed, val_loss=run.last_val,
+                            log_path=run.log_path, seconds=seconds, trainable_params=run.trainable,
+                            total_params=run.total_params, resumed_from=run.resumed_from)
+    run.emit({"event": "end", "step": run.step, "train_loss": smoothed, "val_loss": run.last_val,
+              "seconds": round(run.elapsed(), 3)})
+    write_json(out / SUMMARY_NAME, {
+        "base": str(run.base.resolve()),
+        "data": str(run.data.resolve()),
+        "data_sha256": run.fingerprint["data_sha256"],
         "config": config.to_dict(),
-        "resolved": {"target_modules": list(targets), "total_steps": total, "warmup_steps": warmup,
-                     "eval_every": eval_every, "save_every": save_every, "device": str(device),
-                     "dtype": str(dtype).replace("torch.", ""), "prompt_format": "chat" if getattr(
-                         tokenizer, "chat_template", None) else "plain"},
-        "data_stats": stats,
+        "resolved": {"target_modules": list(run.targets), "total_steps": run.total, "warmup_steps": run.warmup,
+                     "eval_every": run.eval_every, "save_every": run.save_every, "device": str(run.device),
+                     "dtype": str(run.dtype).replace("torch.", ""), "prompt_format": "chat" if getattr(
+                         run.tokenizer, "chat_template", None) else "plain"},
+        "data_stats": run.stats,
         "result": result.to_dict(),
-        "training_seconds": round(seconds_before + time.perf_counter() - t0, 3),
+        "training_seconds": round(run.elapsed(), 3),
         "started": started_at,
-        "finished": _now(),
-        "versions": _versions(),
+        "finished": now(),
+        "versions": versions(),
     })
-    say(f"done: {step} steps, train loss {_fmt(smoothed)}, validation loss {_fmt(last_val)}; adapter in {out}")
+    run.say(f"done: {run.step} steps, train loss {_fmt(smoothed)}, validation loss {_fmt(run.last_val)}; "
+            f"adapter in {out}")
     return result
 
 
