@@ -432,7 +432,9 @@ def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: d
     out_dir = Path(out_dir)
     paths = {k: out_dir / v for k, v in FILES.items()}
     ceiling = CEILING
-    for _ in range(3):
+    for attempt in range(3):
+        if attempt:
+            ceiling -= worst - TRUE_PEAK_MAX + 0.3      # an encoder pushed a peak over: limit lower and again
         level, measured = normalise(speech, target_lufs, ceiling)
         encode(level, paths["narration"], "aac")
         encode(level, paths["narration_ogg"], "opus")
@@ -440,7 +442,6 @@ def narrate(plan: NarrationPlan, out_dir: Path, *, target_lufs: float, videos: d
         worst = max(f["true_peak_dbtp"] for f in files.values())
         if worst <= TRUE_PEAK_MAX:
             break
-        ceiling -= worst - TRUE_PEAK_MAX + 0.3          # an encoder pushed a peak over: limit lower and again
     langs = ", ".join(_base(lang) for lang in plan.languages)
     note = f"narration of the alert in {langs}; one cue per spoken sentence"
     write_atomic(paths["captions"], to_webvtt(cues, note=note))
