@@ -354,3 +354,13 @@ def test_add_audio_loops_the_video_whole_and_pads_the_audio_to_it(tmp_path, fps)
     audio = decode(video)
     assert abs(audio.size / 48000 - p["frames"] / fps_exact) <= 1024 / 48000
     assert np.abs(audio[: speech.size // 2]).max() > 0.05 and np.abs(audio[-2000:]).max() < 1e-3   # silence after
+
+
+def test_an_encoder_peak_over_the_limit_lowers_the_ceiling_and_writes_again(tmp_path, monkeypatch):
+    monkeypatch.setattr(N, "CEILING", -0.8)           # a first ceiling that leaves encoded peaks above -1 dBTP
+    _, plan = _plan(KR_CAP)
+    paths, report, warnings = N.narrate(plan, tmp_path, target_lufs=-14.0)
+    assert report["limiter_ceiling_dbtp"] < -0.8 and warnings == []
+    for name in ("narration", "narration_ogg"):
+        m = ebur128(paths[name])
+        assert m["TP"] <= -1.0 and abs(m["I"] + 14) <= 1.0, (name, m)
