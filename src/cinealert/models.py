@@ -7,10 +7,10 @@ A model backend is a class with ``name``, ``summary``, ``role`` (one of :data:`R
 Where models come from, first match wins:
 
 1. an explicit folder (``--t2i DIR``, ``--segmenter DIR``, ``--depth DIR``, ``--inpainter DIR``, ``--llm DIR``,
-   ``--captioner DIR``);
+   ``--captioner DIR``, ``--tts DIR``);
 2. ``--models DIR``, else the environment variable ``CINEALERT_MODELS``: a folder with one subfolder per role,
    named by the role (``t2i/``, ``segmenter/``, ``depth/``, ``inpainter/``, ``llm/``, ``adapter/``,
-   ``captioner/``);
+   ``captioner/``, ``tts/``);
 3. nothing: the stage's built-in backend.
 
 Nothing is ever downloaded: folders are read with ``local_files_only`` and ``HF_HUB_OFFLINE`` is set for the
@@ -26,7 +26,7 @@ from pathlib import Path
 from cinealert.errors import BackendUnavailable
 
 #: Roles a model folder can play.
-ROLES = ("llm", "adapter", "t2i", "segmenter", "depth", "inpainter", "captioner", "motion")
+ROLES = ("llm", "adapter", "t2i", "segmenter", "depth", "inpainter", "captioner", "motion", "tts")
 
 #: ``model_type`` (transformers config.json) → (role, kind).
 TRANSFORMERS_KINDS = {
@@ -37,6 +37,7 @@ TRANSFORMERS_KINDS = {
     "depth_anything": ("depth", "depth-anything"),
     "blip": ("captioner", "blip"),
     "cinealert-motion-unet": ("motion", "motion-unet"),     # cinealert motion train
+    "vits": ("tts", "vits"),                                 # VITS / MMS-TTS narration
 }
 
 #: diffusers pipeline class names (model_index.json ``_class_name``) → (role, kind).

@@ -40,10 +40,10 @@ SAFETY_DAMPING = (1.0, 0.5, 0.25, 0.0)
 #: Channel presets: size, frame rate and media (anything not named keeps the command's own setting).
 PRESETS = {
     "broadcast": {"size": (1920, 1080), "fps": 30.0, "fps_allowed": (29.97, 30.0),
-                  "formats": ("mp4", "poster", "card"),
-                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, with the alert card"},
-    "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card"),
-               "about": "1080x1920 portrait, cropped around the motion, with the alert card"},
+                  "formats": ("mp4", "poster", "card", "narration"),
+                  "about": "1920x1080 at 30 (or 29.97) fps, H.264 High yuv420p, the alert card, narrated at -23 LUFS"},
+    "mobile": {"size": (1080, 1920), "formats": ("mp4", "poster", "card", "narration"),
+               "about": "1080x1920 portrait, cropped around the motion, the alert card, narrated at -16 LUFS"},
     "messaging": {"formats": ("gif", "webp", "poster"), "max_bytes": 1_000_000,
                   "about": "animated WebP and GIF under a byte budget (default 1 MB)"},
     "web": {"formats": ("mp4", "webm", "poster"), "about": "MP4 + WebM/VP9 + poster"},
@@ -89,6 +89,10 @@ class Options:
     mask: str | None = None          # --mask: a PNG or labelme JSON that replaces the segmenter
     mask_classes: str | None = None  # --mask-classes water,fire: what a class-index PNG's values 1, 2, ... are
     depth_map: str | None = None     # --depth-map: a PNG or NPY that replaces the depth backend
+    tts: str | None = None           # --tts: a narration backend (espeak, vits) or a VITS folder; None: espeak
+    voice: str | None = None         # --voice: the narration backend's voice (an eSpeak variant, a VITS speaker)
+    loudness: float | None = None    # --loudness: the narration's LUFS; None: -23 broadcast, else -16
+    burn_captions: bool = False      # --burn-captions: captions drawn into the narrated card's frames
     choices: dict = field(default_factory=dict, init=False, repr=False)    # set by check()
     root: Path | None = field(default=None, init=False, repr=False)
     progress: bool = True
@@ -149,6 +153,8 @@ class Options:
                 raise InputError(f"--motion-from {self.motion_from}: no such file (a video or a FLOW.npz)")
             if self.motion_model is not None:
                 raise InputError("give --motion-from or --motion-model, not both")
+        from cinealert.deliver.narration import check_options
+        self.choices["narration"] = check_options(self, root)       # None without narration in --formats
         self.root = root
 
     def backend(self, stage: str, default: str):
@@ -365,6 +371,7 @@ class _Job:
     backends: dict
     folders: dict                     # the model folder of each role
     metadata_report: dict | None = None
+    narration: dict | None = None     # step 6b's report
 
 
 @dataclass
@@ -433,6 +440,9 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     scene = _find_scene(result, job)
     clock.lap("scene")
 
+    from cinealert.deliver.narration import plan_for
+    narration = plan_for(opts, alert, disaster)         # a voice or language it cannot speak stops the job now
+
     # 5. Choose the motion, the camera path and the inpainter; the mark and card laid over the frames
     rig = _rig(scene, job)
     overlays = _overlays(scene, job)
@@ -441,6 +451,9 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     #    limits is thrown away and made again with calmer motion, never written
     clip = _render_safely(scene, rig, overlays, job)
     clock.lap("render_encode")
+
+    # 6b. Speak the card's text: narration.m4a / .ogg, captions.vtt, the speech under the card (and broadcast MP4)
+    job.narration = _narrate(narration, clip, overlays, job)
 
     # 7. Measure the clip: loop seam, holes, leakage, flashes, ghosting; probe the encoded video
     moving = _moving_mask(clip.plan)
@@ -657,6 +670,19 @@ def _metrics(clip: _Clip, moving: np.ndarray, opts: Options) -> dict:
     }
 
 
+def _narrate(plan, clip: _Clip, overlays: _Overlays, job: _Job) -> dict | None:
+    """Step 6b (with ``narration`` in ``--formats``): see :mod:`cinealert.deliver.narration`."""
+    if plan is None:
+        return None
+    from cinealert.deliver.narration import deliver
+    files, report, notes = deliver(plan, job.opts, job.out_dir, clip.paths, card=overlays.card)
+    clip.paths.update(files)
+    clip.notes.extend(notes)
+    job.backends["narration"] = report["backend"]
+    job.clock.lap("narration")
+    return report
+
+
 def _video_info(paths: dict, scene: _Scene, opts: Options) -> dict:
     """The report's ``video``: the first video's path, size and timing, with its codec and frame count probed."""
     from cinealert.deliver.encode import probe_video
@@ -717,7 +743,8 @@ def _enrich_alert(clip: _Clip, overlays: _Overlays, description: tuple, job: _Jo
     if alert is None or alert.raw is None or alert.source != "cap" or not alert.infos:
         return None, warnings
     media = {k: v for k, v in paths.items() if k in MEDIA}
-    enriched = enrich_cap(alert.raw, media, description=text, info_index=alert.info_index, label=overlays.label)
+    enriched = enrich_cap(alert.raw, media, description=text, info_index=alert.info_index, label=overlays.label,
+                          languages=_spoken(job))
     alert_xml = paths["alert"] = write_atomic(job.out_dir / "alert.xml", enriched.xml)
     warnings += enriched.notes
     return ({"path": str(alert_xml), "schema": enriched.schema, "valid": enriched.valid,
@@ -775,10 +802,15 @@ def _report(job: _Job, *, scene: _Scene, rig: _Rig, overlays: _Overlays, clip: _
         "status_mark": overlays.label,
         "cap_output": cap_out,
         "aea_media": aea_media(media, description=description[0], label=overlays.label,
-                               language=alert.language if alert is not None else None),
+                               language=alert.language if alert is not None else None, languages=_spoken(job)),
+        "narration": job.narration,
         "warnings": warnings,
         "version": __version__,
     }
+
+
+def _spoken(job: _Job) -> list[str] | None:
+    return [lang.lower().split("-")[0] for lang in job.narration["languages"]] if job.narration else None
 
 
 def _flow_cycles(opts: Options, plan, image: np.ndarray) -> dict:

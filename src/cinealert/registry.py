@@ -39,7 +39,8 @@ class BackendEntry:
 
 # Stage order follows the pipeline. Model backends (builtin=False) load a local model folder; see
 # :func:`resolve` and cinealert.models for how a folder is found and matched to a backend.
-STAGES = ("alerts", "prompting", "imaging", "segmenter", "depth", "motion", "inpainter", "render", "deliver")
+STAGES = ("alerts", "prompting", "imaging", "segmenter", "depth", "motion", "inpainter", "render", "deliver",
+          "narration")
 
 BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("alerts", "cap", "cinealert.alerts.cap:CapParser"),
@@ -69,6 +70,8 @@ BACKENDS: tuple[BackendEntry, ...] = (
     BackendEntry("render", "layered", "cinealert.render.renderer:LayeredRenderer"),
     BackendEntry("render", "torch", "cinealert.render.torch_renderer:TorchRenderer"),
     BackendEntry("deliver", "ffmpeg", "cinealert.deliver.media:MediaWriter"),
+    BackendEntry("narration", "espeak", "cinealert.deliver.tts_espeak:EspeakSpeech"),
+    BackendEntry("narration", "vits", "cinealert.deliver.tts_vits:VitsSpeech", builtin=False),
 )
 
 
@@ -93,7 +96,7 @@ def create(stage: str, name: str, **kwargs):
 
 #: The model role (cinealert.models.ROLES) that feeds each stage's model backends.
 STAGE_ROLES = {"prompting": "llm", "imaging": "t2i", "segmenter": "segmenter", "depth": "depth",
-               "inpainter": "inpainter", "motion": "motion"}
+               "inpainter": "inpainter", "motion": "motion", "narration": "tts"}
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,7 @@ def render_options(p: argparse.ArgumentParser) -> None:
     """Everything a rendered clip takes: the clip group, then the backends and model folders group."""
     clip_options(p)
     backend_options(p)
+    narration_options(p)
 
 
 def clip_options(p: argparse.ArgumentParser) -> None:
@@ -137,8 +138,9 @@ def clip_options(p: argparse.ArgumentParser) -> None:
                         "repeats every N/K frames (default: chosen from the fluid's speed and the texture's "
                         "grain, see report.json motion.flow_cycles_auto)")
     g.add_argument("--formats", default=None,
-                   help="media to write, comma-separated from mp4,webm,gif,webp,poster,card "
-                        "(default mp4,gif,webp,poster,card; card = card.mp4 + card.png)")
+                   help="media to write, comma-separated from mp4,webm,gif,webp,poster,card,narration "
+                        "(default mp4,gif,webp,poster,card; card = card.mp4 + card.png; narration = "
+                        "narration.m4a + narration.ogg + captions.vtt, and the speech on card.mp4)")
     g.add_argument("--preset", choices=("broadcast", "mobile", "messaging", "web"), default=None,
                    help="a channel's settings: broadcast (1920x1080, 30 or 29.97 fps, H.264 High, with the "
                         "card), mobile (1080x1920 cut around the motion, with the card), messaging (GIF + "
@@ -184,6 +186,28 @@ def backend_options(p: argparse.ArgumentParser) -> None:
         add_device(b, "torch device for model backends and --renderer torch (default: cuda if available, else cpu)")
 
 
+def narration_options(p: argparse.ArgumentParser) -> None:
+    """``--tts``, ``--voice``, ``--loudness`` and ``--burn-captions``: the narration of ``--formats narration``."""
+    g = p.add_argument_group("narration (--formats ...,narration; on with --preset broadcast and mobile)")
+    g.add_argument("--tts", default=None, metavar="NAME|DIR",
+                   help=f"speech: {', '.join(registry.names('narration'))}, or a local VITS / MMS-TTS folder "
+                        "(default: --models DIR's tts/ folder, else espeak, the Debian package espeak-ng)")
+    g.add_argument("--voice", default=None, metavar="NAME",
+                   help="an eSpeak NG voice variant (espeak-ng --voices=variant: f3, klatt, Alicia, ...) or a "
+                        "VITS speaker number (default: the backend's own)")
+    g.add_argument("--loudness", type=float, default=None, metavar="LUFS",
+                   help="integrated loudness of the narration (default -23 for --preset broadcast, else -16); "
+                        "true peaks stay under -1 dBTP")
+    g.add_argument("--burn-captions", action="store_true",
+                   help="also draw the captions into card.mp4's frames (open captions)")
+
+
+def narration_settings(args: argparse.Namespace) -> dict:
+    """The pipeline ``Options`` fields of :func:`narration_options`."""
+    return {"tts": getattr(args, "tts", None), "voice": getattr(args, "voice", None),
+            "loudness": getattr(args, "loudness", None), "burn_captions": getattr(args, "burn_captions", False)}
+
+
 def render_settings(args: argparse.Namespace):
     """The pipeline's ``Options`` from the options of :func:`render_options` (and of :func:`llm_options`,
     ``--lang``, ``--t2i`` where the command has them); a ``--preset`` fills in what was not given and refuses
@@ -222,7 +246,7 @@ def render_settings(args: argparse.Namespace):
                    motion_model=args.motion_model, motion_from=args.motion_from, flow_cycles=args.flow_cycles,
                    formats=formats, preset=args.preset, max_bytes=max_bytes, card_language=card_language,
                    mask=getattr(args, "mask", None), mask_classes=getattr(args, "mask_classes", None),
-                   depth_map=getattr(args, "depth_map", None), progress=not args.quiet)
+                   depth_map=getattr(args, "depth_map", None), progress=not args.quiet, **narration_settings(args))
 
 
 # --- the settings of service jobs (serve, worker) -------------------------------------------------------

@@ -25,6 +25,8 @@ XMLDSIG = "http://www.w3.org/2000/09/xmldsig#"
 #: ATSC A/331 AEA ``Media@mediaType`` for pictures of the event (the other defined values,
 #: "EventDescAudio" and "AEAtextAudio", name audio).
 AEA_MEDIA_TYPE = "EventSymbol"
+#: ... and for the narration: the alert's text read aloud.
+AEA_AUDIO_TYPE = "AEAtextAudio"
 
 _KNOWN_NS = ("urn:oasis:names:tc:emergency:cap:1.0", "urn:oasis:names:tc:emergency:cap:1.1", CAP12,
              "http://www.incident.com/cap/1.0")
@@ -52,7 +54,12 @@ def _ns(tag: object) -> str:
     return tag[1:].split("}", 1)[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
-def resource_description(fmt: str, description: str, label: str | None = None) -> str:
+def resource_description(fmt: str, description: str, label: str | None = None,
+                         languages: list[str] | None = None) -> str:
+    """``resourceDesc`` of a medium: what the media show, or for the narration "spoken alert (ko, en)"."""
+    if fmt == "narration":
+        text = f"spoken alert ({', '.join(languages or []) or 'und'})"
+        return f"{label}: {text}" if label else text
     kind = {"poster": "poster image", "card": "alert card video", "card_png": "alert card image"}.get(
         fmt, "looping cinemagraph")
     text = f"{description} ({kind}, {fmt.upper()})"
@@ -60,7 +67,7 @@ def resource_description(fmt: str, description: str, label: str | None = None) -
 
 
 def enrich_cap(raw: bytes, media: dict[str, Path], *, description: str, info_index: int = 0,
-               label: str | None = None, base_uri: str = "") -> EnrichedCap:
+               label: str | None = None, base_uri: str = "", languages: list[str] | None = None) -> EnrichedCap:
     """Add one ``<resource>`` per medium to the chosen ``<info>`` block of a CAP message.
 
     Args:
@@ -70,6 +77,7 @@ def enrich_cap(raw: bytes, media: dict[str, Path], *, description: str, info_ind
         info_index: which ``<info>`` block (0-based, in document order) gets the resources.
         label: a mark such as ``"TEST"`` put in front of each description for non-actual messages.
         base_uri: put in front of each file name in ``uri`` (e.g. ``"https://cdn.example.org/a1/"``).
+        languages: the narration's spoken languages, for its ``resourceDesc``.
     """
     root = xmlsafe.parse_xml(raw)
     alert = root if _local(root.tag) == "alert" else next(
@@ -100,7 +108,7 @@ def enrich_cap(raw: bytes, media: dict[str, Path], *, description: str, info_ind
         data = Path(path).read_bytes()
         res = ET.Element(q("resource"))
         res.text = indent + "  "
-        fields = [("resourceDesc", resource_description(fmt, description, label)),
+        fields = [("resourceDesc", resource_description(fmt, description, label, languages)),
                   ("mimeType", MEDIA[fmt][1]),
                   ("size", str(len(data))),
                   ("uri", base_uri + Path(path).name),
@@ -126,7 +134,7 @@ def _rename_namespace(alert: ET.Element, old: str, new: str) -> None:
 
 
 def aea_media(media: dict[str, Path], *, description: str, language: str | None,
-              base_uri: str = "", label: str | None = None) -> list[dict]:
+              base_uri: str = "", label: str | None = None, languages: list[str] | None = None) -> list[dict]:
     """One ATSC 3.0 AEA ``Media`` element's attributes per medium (url, contentType, contentLength,
     mediaType, mediaDesc, lang), for a broadcaster's AEA table."""
     out = []
@@ -135,8 +143,8 @@ def aea_media(media: dict[str, Path], *, description: str, language: str | None,
             "url": base_uri + Path(path).name,
             "contentType": MEDIA[fmt][1],
             "contentLength": Path(path).stat().st_size,
-            "mediaType": AEA_MEDIA_TYPE,
-            "mediaDesc": resource_description(fmt, description, label),
+            "mediaType": AEA_AUDIO_TYPE if fmt == "narration" else AEA_MEDIA_TYPE,
+            "mediaDesc": resource_description(fmt, description, label, languages),
         }
         if language:
             entry["lang"] = language

@@ -27,8 +27,10 @@ MEDIA = {
     "poster": ("poster.png", "image/png"),
     "card": ("card.mp4", "video/mp4"),
     "card_png": ("card.png", "image/png"),
+    "narration": ("narration.m4a", "audio/mp4"),
 }
-FORMATS = ("mp4", "webm", "gif", "webp", "poster", "card")
+#: ``narration`` is written after the frames (cinealert.deliver.narration), not by :class:`MediaWriter`.
+FORMATS = ("mp4", "webm", "gif", "webp", "poster", "card", "narration")
 
 #: Settings tried in order until a GIF fits its budget: (largest width, frames per second, colours).
 GIF_LADDER = ((480, 12, 192), (400, 12, 128), (320, 10, 96), (256, 8, 64), (200, 8, 48), (160, 6, 32))
