@@ -147,3 +147,37 @@ def test_brf_text_refuses_when_nothing_is_available():
     none = BrailleResult(unicode="", brf="", table=None, available=False, reason="x")
     with pytest.raises(InputError, match="no braille"):
         brf_text([none])
+
+
+def _make(tmp_path, name, env=None):
+    import json
+    import subprocess
+    import sys
+    out = tmp_path / name
+    res = subprocess.run([sys.executable, "-m", "cinealert", "make", "src/cinealert/examples/kr_heavy_rain_advisory.xml",
+                          "-o", str(out), "--size", "128x72", "--seconds", "0.5", "--fps", "8", "--formats", "poster",
+                          "--quiet"], capture_output=True, text=True, env={**os.environ, **(env or {})}, timeout=300)
+    assert res.returncode == 0, res.stderr
+    return out, json.loads((out / "report.json").read_text())
+
+
+def test_make_writes_the_alerts_braille(tmp_path):
+    """make on the bundled Korean alert: braille.brf beside the media, the cells in report.json, the card's
+    Korean lines through the Korean table."""
+    _need_liblouis()
+    out, report = _make(tmp_path, "kr")
+    record = report["braille"]
+    assert record["available"] and record["file"] == "braille.brf"
+    assert record["card"]["table"] == table_for("ko") and record["card"]["unicode"]
+    cells = record["description"]["unicode"].replace("\n", "").replace(" ", "")
+    assert cells and all(0x2800 <= ord(c) <= 0x28FF for c in cells)
+    brf = (out / "braille.brf").read_bytes()
+    assert brf.isascii() and all(len(line) <= 40 for line in brf.replace(b"\f", b"").split(b"\r\n"))
+    assert report["media"]["braille"]["bytes"] == len(brf)
+
+
+def test_make_without_liblouis_says_so_and_writes_no_braille(tmp_path):
+    out, report = _make(tmp_path, "none", env={"CINEALERT_LOU_TRANSLATE": str(tmp_path / "no-such-program")})
+    record = report["braille"]
+    assert record["available"] is False and record["file"] is None and record["description"]["reason"]
+    assert not (out / "braille.brf").exists()

@@ -28,6 +28,7 @@ from cinealert.disasters import get_disaster, require_visual
 from cinealert.errors import InputError
 from cinealert.imaging.base import ImageResult
 from cinealert.regions import Region
+from cinealert.scene.crop import motion_crop
 from cinealert.scene.overrides import region_legend
 from cinealert.render import CAMERAS
 from cinealert.validate import check_size
@@ -372,6 +373,7 @@ class _Job:
     folders: dict                     # the model folder of each role
     metadata_report: dict | None = None
     narration: dict | None = None     # step 6b's report
+    braille: dict | None = None       # step 8's braille record
 
 
 @dataclass
@@ -464,6 +466,7 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
     # 8. Describe it in words, and write the scene maps beside the media
     description = _describe(scene, clip, overlays, job)
     _write_scene_files(clip.paths, moving, description[0], scene, out_dir)
+    job.braille = _braille(description, overlays, job, clip.paths)
 
     # 9. Deliver: the enriched CAP alert and report.json
     cap_out, warnings = _enrich_alert(clip, overlays, description, job)
@@ -711,6 +714,20 @@ def _describe(scene: _Scene, clip: _Clip, overlays: _Overlays, job: _Job) -> tup
                     language=alert.language if alert is not None else "en")
 
 
+def _braille(description: tuple, overlays: _Overlays, job: _Job, paths: dict) -> dict:
+    """Step 8: the description and the card's text in braille (``braille.brf``) where liblouis is installed."""
+    from cinealert.deliver.braille import alert_braille
+    from cinealert.deliver.card import card_text
+
+    text = overlays.card.text if overlays.card is not None else card_text(job.alert, job.disaster, second_language=None)
+    language = job.alert.language if job.alert is not None else "en"
+    record = alert_braille(description[0], [line for _, line in text.lines()], language, job.out_dir,
+                           description_language=description[1])
+    if record["file"]:
+        paths["braille"] = job.out_dir / record["file"]
+    return record
+
+
 def _write_scene_files(paths: dict, moving: np.ndarray, description: str, scene: _Scene, out_dir: Path) -> None:
     """The moving mask (for ``cinealert evaluate --videos``: flicker and motion inside vs outside), the
     description, and the region and depth maps, beside the media."""
@@ -804,6 +821,7 @@ def _report(job: _Job, *, scene: _Scene, rig: _Rig, overlays: _Overlays, clip: _
         "aea_media": aea_media(media, description=description[0], label=overlays.label,
                                language=alert.language if alert is not None else None, languages=_spoken(job)),
         "narration": job.narration,
+        "braille": job.braille,
         "warnings": warnings,
         "version": __version__,
     }
@@ -819,42 +837,6 @@ def _flow_cycles(opts: Options, plan, image: np.ndarray) -> dict:
         return {"cycles": opts.flow_cycles}
     from cinealert.render.cycles import auto_flow_cycles
     return auto_flow_cycles(plan.flow, plan.mask, image, frames=opts.frames, fps=opts.fps)
-
-
-def motion_crop(image: np.ndarray, regions: np.ndarray, depth: np.ndarray, *, size: tuple[int, int]):
-    """Crop the window of ``size``'s aspect that holds the most moving pixels, scaled to ``size``.
-
-    Returns the cropped image, regions and depth, and what was done (for the report)."""
-    tw, th = size
-    h, w = image.shape[:2]
-    if tw / th < w / h:                      # a narrower window: slide it sideways
-        cw, ch = min(w, int(round(h * tw / th))), h
-    else:
-        cw, ch = w, min(h, int(round(w * th / tw)))
-    # What the viewer must see counts most: the flood water or the flames, not the sky drifting over them.
-    weights = np.ones(len(Region), np.float64)
-    weights[[Region.NONE, Region.CLOUD, Region.SMOKE, Region.DUST]] = (0.0, 0.15, 0.5, 0.3)
-    moving = weights[regions]
-    if cw < w:
-        cols = np.concatenate([[0.0], np.cumsum(moving.sum(0))])
-        score = cols[cw:] - cols[:-cw]
-        best = np.flatnonzero(score >= 0.98 * score.max())
-        x0, y0 = int(best[np.argmin(np.abs(best - (w - cw) / 2))]), 0
-    else:
-        rows = np.concatenate([[0.0], np.cumsum(moving.sum(1))])
-        score = rows[ch:] - rows[:-ch]
-        best = np.flatnonzero(score >= 0.98 * score.max())
-        x0, y0 = 0, int(best[np.argmin(np.abs(best - (h - ch) / 2))])
-    sl = (slice(y0, y0 + ch), slice(x0, x0 + cw))
-    img, reg, dep = image[sl], regions[sl], depth[sl]
-    if (cw, ch) != (tw, th):
-        interp = cv2.INTER_AREA if cw > tw else cv2.INTER_CUBIC
-        img = np.clip(cv2.resize(img, (tw, th), interpolation=interp), 0, 1).astype(np.float32)
-        reg = cv2.resize(reg, (tw, th), interpolation=cv2.INTER_NEAREST)
-        dep = np.maximum(cv2.resize(dep, (tw, th), interpolation=cv2.INTER_LINEAR), 1e-3).astype(np.float32)
-    info = {"source": [w, h], "window": [x0, y0, cw, ch], "scaled_to": [tw, th],
-            "moving_share_kept": round(float(moving[sl].sum() / max(moving.sum(), 1.0)), 4)}
-    return np.ascontiguousarray(img), np.ascontiguousarray(reg), np.ascontiguousarray(dep), info
 
 
 def _report_without_media(alert, *, input_value: str, out_dir: Path, clock: _Clock) -> JobResult:
