@@ -173,3 +173,37 @@ def test_captions_track_and_play_button_in_headless_chromium(tmp_path):
             assert errors == []
         finally:
             b.close()
+
+
+def test_a_real_narrated_alert_plays_in_the_gallery(tmp_path):
+    """make on the bundled Korean alert with narration (eSpeak NG), then the gallery in headless Chromium: the
+    track holds the cues of the written captions.vtt and the button plays the narration itself."""
+    browser = _chromium()
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed here (CI installs it)")
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    import sys
+
+    import webvtt
+    res = tmp_path / "res" / "ko"
+    run = subprocess.run([sys.executable, "-m", "cinealert", "make", "src/cinealert/examples/kr_heavy_rain_advisory.xml",
+                          "-o", str(res), "--size", "256x144", "--seconds", "1", "--fps", "8",
+                          "--formats", "mp4,narration", "--quiet"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    cues = [c.text for c in webvtt.read(str(res / "captions.vtt"))]
+    url = build_gallery([tmp_path / "res"], tmp_path / "gal", embed_font=False).as_uri()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=browser, args=["--no-sandbox", "--disable-gpu", "--no-first-run"])
+        try:
+            page = b.new_page()
+            page.goto(url)
+            page.wait_for_function("document.querySelector('video track').readyState === 2", timeout=10000)
+            shown = page.evaluate("""() => Array.from(document.querySelector('video').textTracks[0].cues)
+                                     .map((c) => c.text)""")
+            assert shown == cues and len(cues) >= 3
+            page.get_by_role("button", name="Play spoken alert").click()
+            page.wait_for_function("!document.querySelector('audio').paused && "
+                                   "document.querySelector('audio').currentTime > 0.2", timeout=15000)
+            assert page.evaluate("document.querySelector('audio').currentSrc").endswith("narration.m4a")
+        finally:
+            b.close()
