@@ -114,6 +114,9 @@ def test_alert_in_media_out(server):
     assert mp4.status_code == 206 and len(mp4.content) == 100 and mp4.headers["content-type"] == "video/mp4"
     poster = httpx.get(server.url + job["media"]["poster.png"])
     assert poster.status_code == 200 and poster.content[:8] == b"\x89PNG\r\n\x1a\n"
+    if job["report"]["braille"]["available"]:                  # liblouis installed: the alert in braille too
+        brf = httpx.get(server.url + job["media"]["braille.brf"])
+        assert brf.status_code == 200 and brf.headers["content-type"].startswith("text/plain") and brf.content.isascii()
     xml = httpx.get(f"{server.url}/v1/alerts/기상청0123456789.xml")
     assert xml.status_code == 200 and b"<resource>" in xml.content
     for name in ("..%2Fjobs.db", "../../jobs.db", "report.json%00", "secret.txt"):
