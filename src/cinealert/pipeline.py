@@ -702,11 +702,10 @@ def _video_info(paths: dict, scene: _Scene, opts: Options) -> dict:
 
 def _describe(scene: _Scene, clip: _Clip, overlays: _Overlays, job: _Job) -> tuple[str, str, str | None]:
     """Step 8: the clip in words (alt text). Returns (text, its language, a note when it fell back)."""
-    from cinealert.deliver.card import card_text
     from cinealert.deliver.describe import describe
 
     alert, plan = job.alert, clip.plan
-    text = overlays.card.text if overlays.card is not None else card_text(alert, job.disaster, second_language=None)
+    text = _card_words(overlays, job)
     present = [Region(v) for v in np.unique(scene.regions) if v != Region.NONE]
     effects = [e["kind"] for e in plan.effects] + (["shake"] if plan.shake is not None else [])
     return describe(title=text.title, area=text.area, disaster=job.disaster, metadata=job.metadata,
@@ -714,12 +713,18 @@ def _describe(scene: _Scene, clip: _Clip, overlays: _Overlays, job: _Job) -> tup
                     language=alert.language if alert is not None else "en")
 
 
+def _card_words(overlays: _Overlays, job: _Job):
+    """The card's text: the one laid over the frames, or (no card asked for) the alert's own in its language."""
+    from cinealert.deliver.card import card_text
+    return overlays.card.text if overlays.card is not None else card_text(job.alert, job.disaster,
+                                                                          second_language=None)
+
+
 def _braille(description: tuple, overlays: _Overlays, job: _Job, paths: dict) -> dict:
     """Step 8: the description and the card's text in braille (``braille.brf``) where liblouis is installed."""
     from cinealert.deliver.braille import alert_braille
-    from cinealert.deliver.card import card_text
 
-    text = overlays.card.text if overlays.card is not None else card_text(job.alert, job.disaster, second_language=None)
+    text = _card_words(overlays, job)
     language = job.alert.language if job.alert is not None else "en"
     record = alert_braille(description[0], [line for _, line in text.lines()], language, job.out_dir,
                            description_language=description[1])

@@ -389,8 +389,9 @@ def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarra
     Mid-cycle, the two copies of the loop's symmetric blend are uncorrelated where the texture is fine and
     fast, and their average has about 1/√2 of their detail: the water looks washed out and doubled. The
     blend's detail (the blend minus its ``DETAIL_BOX`` local mean) is scaled by :func:`blend_gain`, measured
-    on the copies' green channel (most of the luminance) at half size under ``mask``: ``gain·blend + (1 − gain)·mean``. At ``wt`` 0 and
-    1 it is the plain blend, so the loop closes as before. The torch renderer does the same on tensors.
+    on the copies' green channel (most of the luminance) at half size under ``mask``:
+    ``gain·blend + (1 − gain)·mean``. At ``wt`` 0 and 1 it is the plain blend, so the loop closes as before.
+    The torch renderer does the same on tensors.
     """
     lin = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
     if wt <= 0.0 or wt >= 1.0 or min(a.shape[:2]) < 2 * DETAIL_BOX:
