@@ -48,7 +48,7 @@ def test_backward_map_matches_the_renderer_on_a_plane():
     plan = MotionPlan(flow=np.zeros((h, w, 2), np.float32), mask=np.zeros((h, w), np.float32))
     cam = camera_path("circle", frames=8, width=w, height=h)
     r = LayeredRenderer(image, depth, plan, cam, fps=8)
-    frame = r._film(2).astype(np.float32)
+    frame = r._film(2)[..., :3].astype(np.float32)
     s = r.stats.overscan
     u, v = geometry.pixel_grid(h, w)
     cx, cy = (w - 1) / 2, (h - 1) / 2
@@ -138,7 +138,7 @@ def test_swaying_objects_move_with_their_own_layer_only():
     r = LayeredRenderer(image, depth, plan, cam, fps=8)
     assert list(r.objects) == [len(r.views) - 1]          # the crown belongs to the near layer
     frames = list(r.frames())
-    back = r.views[0]["rgb"]
+    back = r.views[0]["rgba"]
     assert (back[..., 1] < 0.5 * 255).all()                # the sky layer never receives the crown
     greens = [int((f[..., 1] > 150).sum()) for f in frames]
     assert max(greens) - min(greens) < 0.05 * 30 * 40      # the crown keeps its size while it sways

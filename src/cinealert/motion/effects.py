@@ -39,8 +39,7 @@ class ParticleEffect:
         self._alpha = np.zeros((height, width), np.uint8)
         colours = {"rain": (205, 215, 230), "snowfall": (250, 252, 255), "embers": (255, 170, 60),
                    "dust_haze": (214, 182, 120)}
-        self._colour = np.empty((height, width, 3), np.uint8)
-        self._colour[:] = colours[self.kind]
+        self._rgb = colours[self.kind]
         self._tiers = self._make_tiers() if self.kind != "dust_haze" else []
         self._haze = self._make_haze() if self.kind == "dust_haze" else None
 
@@ -93,18 +92,28 @@ class ParticleEffect:
 
     # -- drawing ---------------------------------------------------------------------------
     def draw(self, frame: np.ndarray, t: int) -> np.ndarray:
-        """Return ``frame`` (``(H, W, 3)`` uint8) with the effect at loop frame ``t`` drawn over it."""
+        """Return ``frame`` (``(H, W, 3)`` or ``(H, W, 4)`` uint8) with the effect at loop frame ``t`` drawn
+        over it (a fourth channel is carried along, not composited)."""
         if self._haze is not None:
             turns = max(1, int(round(0.08 * self.speed * self.seconds)))
             shift = (turns * self.w * t / self.n) % self.w
-            a = np.roll(self._haze, int(round(shift)), axis=1)
-            return cv2.blendLinear(frame, self._colour, (1.0 - a).astype(np.float32), a.astype(np.float32))
+            a = np.roll(self._haze, int(round(shift)), axis=1).astype(np.float32)
+            # The haze's soft coverage mixed in floating point: whole-number steps would band it.
+            colour = np.empty_like(frame)
+            colour[:] = (*self._rgb, 255)[:frame.shape[2]]
+            return cv2.blendLinear(frame, colour, 1.0 - a, a)
         canvas = self._alpha
         canvas[:] = 0
         for tier in self._tiers:
             self._draw_tier(canvas, tier, t)
-        a = canvas.astype(np.float32) * (1.0 / 255.0)
-        return cv2.blendLinear(frame, self._colour, 1.0 - a, a)
+        return self._over(frame, canvas)
+
+    def _over(self, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+        """``frame·(1 − a) + colour·a`` for a uint8 coverage ``alpha``, in whole numbers."""
+        code = cv2.COLOR_GRAY2RGBA if frame.shape[2] == 4 else cv2.COLOR_GRAY2RGB
+        kept = cv2.multiply(frame, cv2.cvtColor(cv2.bitwise_not(alpha), code), scale=1.0 / 255.0)
+        paint = cv2.multiply(cv2.cvtColor(alpha, code), (*self._rgb, 255)[:frame.shape[2]], scale=1.0 / 255.0)
+        return cv2.add(kept, paint, dst=kept)
 
     def _positions(self, tier: dict, t: int) -> tuple[np.ndarray, np.ndarray]:
         span_x, span_y = tier["span"]

@@ -55,7 +55,7 @@ class TorchRenderer(LayeredRenderer):
             return torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].to(dev)
 
         self._img = img
-        self.t_layers = [img(np.dstack([v["rgb"], v["alpha"]])) for v in self.views]
+        self.t_layers = [img(v["rgba"]) for v in self.views]
         self.t_views = [{"box": v["box"], "gx": torch.from_numpy(v["gx"]).to(dev),
                          "gy": torch.from_numpy(v["gy"]).to(dev), "inv": torch.from_numpy(v["inv"]).to(dev)}
                         for v in self.views]
@@ -63,8 +63,8 @@ class TorchRenderer(LayeredRenderer):
         if not self.has_fluid:
             return
         y0, y1, x0, x1 = self.box
-        self.t_src = img(self.fluid_src)
-        self.t_still = img(self.still_box)
+        self.t_src = img(self.fluid_src[..., :3])
+        self.t_still = img(self.still_box)[:, :3]
         self.t_mask = img(self.mask_box)
         self.t_swell = torch.from_numpy(self.swell_box).to(dev) if self.swell_box is not None else None
         self.t_mask_full = img(self.mask_full) if self.swell_box is not None else None
@@ -83,8 +83,8 @@ class TorchRenderer(LayeredRenderer):
             self.t_behind = torch.from_numpy((behind * scale).transpose(0, 3, 1, 2).astype(np.float16)).to(dev)
         if self.sway:
             self.t_obj_rgb = self.t_image
-            self.t_objects = {k: (img(alpha), img(rgb), img(base_alpha))
-                              for k, (alpha, rgb, base_alpha) in self.objects.items()}
+            self.t_objects = {k: (img(alpha), img(rgba)[:, :3], img(base_alpha))
+                              for k, (alpha, rgba, base_alpha) in self.objects.items()}
             self.t_obj_alpha = img(self.obj_alpha)
 
     # -- helpers ----------------------------------------------------------------------------
@@ -184,8 +184,9 @@ class TorchRenderer(LayeredRenderer):
                 m, fg = pose
                 fa = self._sway_alpha_t(m, alpha)
                 rgb = self.torch.where(paste, tex, rgb)
-                region[:, :3] = rgb + (fg - rgb) * fa
-                region[:, 3:] = self.torch.maximum(base_alpha, fa * 255.0)
+                cover = self.torch.maximum(base_alpha, fa * 255.0)
+                region[:, :3] = (rgb + (fg - rgb) * fa) * (cover * (1.0 / 255.0))     # premultiplied, as the layers
+                region[:, 3:] = cover
             else:
                 region[:, :3] = self.torch.where(paste, tex, region[:, :3])
         if pose is not None:
@@ -218,6 +219,6 @@ class TorchRenderer(LayeredRenderer):
                 continue
             a = rgba[:, 3:] * (1.0 / 255.0)
             dst = out[:, :, y0:y1, x0:x1]
-            out[:, :, y0:y1, x0:x1] = dst + (rgba[:, :3] - dst) * a
+            out[:, :, y0:y1, x0:x1] = dst * (1.0 - a) + rgba[:, :3]       # the layers' colour is premultiplied
         return out
 
