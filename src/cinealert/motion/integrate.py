@@ -47,6 +47,13 @@ class EulerIntegrator:
             pos += sign * m
             yield pos - self._grid
 
+    @property
+    def tiles_exactly(self) -> bool:
+        """Whether the coarse grid tiles the full one exactly (then :meth:`upsample` of a part is cheap and
+        gives the same values as of the whole)."""
+        sh, sw = self.small_shape
+        return (sh * self.scale, sw * self.scale) == self.shape
+
     def upsample(self, small_disp: np.ndarray, *, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
         """Full-resolution ``(h, w, 2)`` displacement in full pixels, optionally only inside ``box``.
 

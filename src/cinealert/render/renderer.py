@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -146,8 +147,9 @@ class LayeredRenderer:
         self.mask_box = mask[y0:y1, x0:x1].astype(np.float32)
         # The still and the moving texture are mixed in whole numbers: mask in 1/255ths, 4 channels.
         self.mask_u8 = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        self.mask4 = cv2.cvtColor(np.ascontiguousarray(self.mask_u8[y0:y1, x0:x1]), cv2.COLOR_GRAY2RGBA)
-        self.still_part = cv2.multiply(self.still_box, cv2.bitwise_not(self.mask4), scale=1.0 / 255.0)
+        if not rising:
+            self.mask4 = cv2.cvtColor(np.ascontiguousarray(self.mask_u8[y0:y1, x0:x1]), cv2.COLOR_GRAY2RGBA)
+            self.still_part = cv2.multiply(self.still_box, cv2.bitwise_not(self.mask4), scale=1.0 / 255.0)
         if rising:
             # Rising water: the texture and the water's edge shift up together (see _fluid_box).
             self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
@@ -192,12 +194,13 @@ class LayeredRenderer:
                 base_alpha = base_alpha * (1.0 - alpha[y0:y1, x0:x1])
             self.objects[k] = (alpha, layer.rgba[y0:y1, x0:x1].copy(), base_alpha)
 
-    def _displaced(self, terms, t: int, grid: np.ndarray | None = None) -> np.ndarray:
-        """``grid`` (the box's pixel grid by default) plus the looping displacements ``terms`` at frame ``t``."""
+    def _displaced(self, terms, t: int, grid: np.ndarray | None = None, rows: slice = slice(None)) -> np.ndarray:
+        """``grid`` (the box's pixel grid by default) plus the looping displacements ``terms`` at frame ``t``
+        (only their ``rows`` of the box, where ``grid`` is a strip of them)."""
         grid = self.grid_box if grid is None else grid
         for p, q, cycles in terms:
             ang = 2 * math.pi * cycles * t / self.n
-            grid = grid + cv2.addWeighted(p, math.cos(ang), q, math.sin(ang), 0.0)
+            grid = grid + cv2.addWeighted(p[rows], math.cos(ang), q[rows], math.sin(ang), 0.0)
         return grid
 
     def _setup_camera(self) -> None:
@@ -239,8 +242,9 @@ class LayeredRenderer:
                 box = (max(0, int(cy + (ys.min() - cy) * s - reach)), min(h, int(cy + (ys.max() - cy) * s + reach) + 1),
                        max(0, int(cx + (xs.min() - cx) * s - reach)), min(w, int(cx + (xs.max() - cx) * s + reach) + 1))
             y0, y1, x0, x1 = box
-            view = {"box": box, "opaque": bool(alpha.min() == 255), "gx": np.ascontiguousarray(gxc[y0:y1, x0:x1]),
-                    "gy": np.ascontiguousarray(gyc[y0:y1, x0:x1]), "inv": np.ascontiguousarray(inv[y0:y1, x0:x1]),
+            # The output grid is shared by every layer (views into one array, not copies).
+            view = {"box": box, "opaque": bool(alpha.min() == 255), "gx": gxc[y0:y1, x0:x1],
+                    "gy": gyc[y0:y1, x0:x1], "inv": np.ascontiguousarray(inv[y0:y1, x0:x1]),
                     # This renderer's own copy, colour premultiplied by coverage: the fluid is pasted into it.
                     "rgba": premultiplied(layer.rgba)}
             if zoom:
@@ -250,19 +254,40 @@ class LayeredRenderer:
 
     # -- per frame -------------------------------------------------------------------------
     def frames(self) -> Iterator[np.ndarray]:
-        """Yield the N frames of the loop, ``(H, W, 3)`` uint8 RGB."""
-        flowing = self.has_fluid and self.integrator is not None
+        """Yield the N frames of the loop, ``(H, W, 3)`` uint8 RGB.
+
+        The fluid of frame ``t + 1`` is animated in a second thread while frame ``t`` is filmed (OpenCV and
+        numpy let go of the interpreter lock while they work), so the two halves of the work share the
+        cores; the frames are the same as one thread would make."""
+        if not self.has_fluid:
+            for t in range(self.n):
+                yield self._finish(t)
+            return
+        steps = self._fluid_steps()
+        with ThreadPoolExecutor(1, thread_name_prefix="cinealert-fluid") as pool:
+            ahead = pool.submit(next, steps)
+            for t in range(self.n):
+                tex, pose = ahead.result()
+                if t + 1 < self.n:
+                    ahead = pool.submit(next, steps)
+                self._paste_fluid(tex, pose)
+                yield self._finish(t)
+
+    def _fluid_steps(self) -> Iterator[tuple[np.ndarray, tuple | None]]:
+        """The animated box and the swaying objects' pose of every frame, in order."""
         behind = None
         for t in range(self.n):
-            if flowing and t % self.period == 0:
+            if self.integrator is not None and t % self.period == 0:
                 behind = self.integrator.iter_small(self.period, sign=-1.0)     # each flow cycle starts afresh
             back = next(behind) if behind is not None else None
-            if self.has_fluid:
-                self._animate_fluid(t, back)
-            frame = self._film(t)
-            for effect in self.effects:
-                frame = effect.draw(frame, t)
-            yield rgb_of(frame)
+            yield self._fluid_box(t, back, objects=False), (self._sway_pose(t) if self.sway else None)
+
+    def _finish(self, t: int) -> np.ndarray:
+        """Frame ``t`` filmed from the layers as they stand, with the effects over it, RGB."""
+        frame = self._film(t)
+        for effect in self.effects:
+            frame = effect.draw(frame, t)
+        return rgb_of(frame)
 
     def fluid_frame(self, t: int, back=None) -> np.ndarray:
         """The start image with only its fluid animated to frame ``t`` (no camera): for metrics."""
@@ -275,35 +300,62 @@ class LayeredRenderer:
     def _fluid_box(self, t: int, back, *, objects: bool = True) -> np.ndarray:
         """The animated box at frame ``t``, ``(h, w, 4)`` opaque RGBA; ``objects=False`` leaves the swaying
         objects out."""
-        lift = at = None
+        lift = None
         if self.swell_box is not None:
             lift = float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
-            at = cv2.scaleAdd(self.swell2_box, lift, self.grid_box)      # each pixel shows the water from below it
-        base = self._displaced(self.osc, t, at)
         if self.integrator is None:
-            anim = cv2.remap(self.fluid_src, base, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+            sides = [None]
         else:
             tp = t % self.period                      # the frame within its flow cycle
-            if back is None:
-                back = self._behind_at(tp)
-            m_back = self.integrator.upsample(back, box=self.box)
-            m_ahead = self.integrator.upsample(self._ahead[self.period - tp], box=self.box)
-            a = cv2.remap(self.fluid_src, cv2.add(m_back, base, dst=m_back), None, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT)
-            b = cv2.remap(self.fluid_src, cv2.add(m_ahead, base, dst=m_ahead), None, cv2.INTER_LINEAR,
-                          borderMode=cv2.BORDER_REFLECT)
-            anim = contrast_kept_blend(a, b, tp / self.period, self.mask_box)
-        if lift is not None:
-            mask = cv2.remap(self.mask_u8, at, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-            mask4 = cv2.cvtColor(mask, cv2.COLOR_GRAY2RGBA)
-            still = cv2.multiply(self.still_box, cv2.bitwise_not(mask4), scale=1.0 / 255.0)
+            sides = [self._behind_at(tp) if back is None else back, self._ahead[self.period - tp]]
+        copies, mask = self._sample_fluid(t, sides, lift)
+        anim = copies[0]
+        if len(copies) == 2:
+            anim = contrast_kept_blend(copies[0], copies[1], tp / self.period, self.mask_box, in_place=True)
+        if lift is None:
+            cv2.multiply(anim, self.mask4, dst=anim, scale=1.0 / 255.0)
+            tex = cv2.add(anim, self.still_part, dst=anim)
         else:
-            mask4, still = self.mask4, self.still_part
-        tex = cv2.add(still, cv2.multiply(anim, mask4, scale=1.0 / 255.0))
+            mask4 = cv2.cvtColor(mask, cv2.COLOR_GRAY2RGBA)
+            cv2.multiply(anim, mask4, dst=anim, scale=1.0 / 255.0)
+            still = cv2.multiply(self.still_box, cv2.bitwise_not(mask4, dst=mask4), dst=mask4, scale=1.0 / 255.0)
+            tex = cv2.add(anim, still, dst=anim)
         if self.sway and objects:
             m, fg = self._sway_pose(t)
             tex = cv2.blendLinear(tex, fg, *self._sway_alpha(m, self.obj_alpha))
         return tex
+
+    def _sample_fluid(self, t: int, sides: list, lift: float | None) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """The moving texture sampled along each side of the symmetric loop (``sides``: coarse displacements,
+        or ``[None]`` without a flow), and the water's mask lifted by ``lift`` (rising water, else None).
+
+        The sampling maps are built a strip of rows at a time, so the float maps stay a few hundred
+        kilobytes instead of several times the frame; the values are those of whole-box maps."""
+        y0, y1, x0, x1 = self.box
+        h, w = y1 - y0, x1 - x0
+        copies = [np.empty((h, w, 4), np.uint8) for _ in sides]
+        mask = np.empty((h, w), np.uint8) if lift is not None else None
+        exact = self.integrator is not None and self.integrator.tiles_exactly
+        whole = [self.integrator.upsample(d, box=self.box) for d in sides] if sides[0] is not None and not exact \
+            else None
+        step = max(16, ((1 << 17) // max(w, 1)) // 2 * 2)
+        for r0 in range(0, h, step):
+            rows = slice(r0, min(h, r0 + step))
+            at = self.grid_box[rows]
+            if lift is not None:
+                at = cv2.scaleAdd(self.swell2_box[rows], lift, at)       # each pixel shows the water from below it
+                cv2.remap(self.mask_u8, at, None, cv2.INTER_LINEAR, dst=mask[rows], borderMode=cv2.BORDER_REPLICATE)
+            base = self._displaced(self.osc, t, at, rows)
+            for k, d in enumerate(sides):
+                if d is None:
+                    m = base
+                else:
+                    up = whole[k][rows] if whole is not None else \
+                        self.integrator.upsample(d, box=(y0 + rows.start, y0 + rows.stop, x0, x1))
+                    m = cv2.add(up, base)
+                cv2.remap(self.fluid_src, m, None, cv2.INTER_LINEAR, dst=copies[k][rows],
+                          borderMode=cv2.BORDER_REFLECT)
+        return copies, mask
 
     def _sway_pose(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""
@@ -328,11 +380,11 @@ class LayeredRenderer:
             pass
         return d
 
-    def _animate_fluid(self, t: int, back) -> None:
+    def _paste_fluid(self, tex: np.ndarray, pose: tuple | None) -> None:
+        """Put one frame's animated box ``tex`` (and the swaying objects at ``pose``, one pose shared by every
+        layer) into the layers that own those pixels."""
         y0, y1, x0, x1 = self.box
-        tex = self._fluid_box(t, back, objects=False)
         self.animated[y0:y1, x0:x1] = tex
-        pose = self._sway_pose(t) if self.sway else None       # one pose per frame, shared by every layer
         for k, (view, paste) in enumerate(zip(self.views, self.paste)):
             if k in self.objects:
                 # This layer holds swaying objects: rebuild its box with them at their frame-t pose.
@@ -418,7 +470,8 @@ def rgb_of(rgba: np.ndarray) -> np.ndarray:
 DETAIL_BOX = 9
 
 
-def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarray) -> np.ndarray:
+def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarray, *,
+                        in_place: bool = False) -> np.ndarray:
     """``(1 − wt)·a + wt·b`` of two uint8 copies of the flowing texture, with its detail kept as strong as theirs.
 
     Mid-cycle, the two copies of the loop's symmetric blend are uncorrelated where the texture is fine and
@@ -426,20 +479,23 @@ def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarra
     blend's detail (the blend minus its ``DETAIL_BOX`` local mean) is scaled by :func:`blend_gain`, measured
     on the copies' green channel (most of the luminance) at half size under ``mask``:
     ``gain·blend + (1 − gain)·mean``. At ``wt`` 0 and 1 it is the plain blend, so the loop closes as before.
-    The torch renderer does the same on tensors.
+    The torch renderer does the same on tensors. ``in_place``: the result is written into ``a`` and ``b`` is
+    used as scratch (no new frame-sized arrays).
     """
-    lin = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0)
-    if wt <= 0.0 or wt >= 1.0 or min(a.shape[:2]) < 2 * DETAIL_BOX:
-        return lin
-    half = DETAIL_BOX // 2 + 1
-    la, lb = (x[::2, ::2, 1].astype(np.float32) for x in (a, b))
-    da, db = la - cv2.blur(la, (half, half)), lb - cv2.blur(lb, (half, half))
-    sel = mask[::2, ::2] > 0.5
-    sa, sb = da[sel], db[sel]
-    gain = blend_gain(sa.size, float(sa @ sa), float(sb @ sb), float(sa @ sb), wt)
+    small = wt <= 0.0 or wt >= 1.0 or min(a.shape[:2]) < 2 * DETAIL_BOX
+    gain = 1.0
+    if not small:
+        half = DETAIL_BOX // 2 + 1
+        la, lb = (x[::2, ::2, 1].astype(np.float32) for x in (a, b))
+        da, db = la - cv2.blur(la, (half, half)), lb - cv2.blur(lb, (half, half))
+        sel = mask[::2, ::2] > 0.5
+        sa, sb = da[sel], db[sel]
+        gain = blend_gain(sa.size, float(sa @ sa), float(sb @ sb), float(sa @ sb), wt)
+    lin = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0, dst=a if in_place else None)
     if gain <= 1.0 + 1e-3:
         return lin
-    return cv2.addWeighted(lin, gain, cv2.blur(lin, (DETAIL_BOX, DETAIL_BOX)), 1.0 - gain, 0.0)
+    mean = cv2.blur(lin, (DETAIL_BOX, DETAIL_BOX), dst=b if in_place else None)
+    return cv2.addWeighted(lin, gain, mean, 1.0 - gain, 0.0, dst=lin)
 
 
 def blend_gain(n: int, saa: float, sbb: float, sab: float, wt: float) -> float:
