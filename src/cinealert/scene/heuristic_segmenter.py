@@ -19,7 +19,7 @@ import numpy as np
 
 from cinealert.disasters import DisasterType
 from cinealert.regions import Region
-from cinealert.scene.heuristic_depth import SceneCues, guided_filter, hue_near, ramp, scene_cues
+from cinealert.scene.heuristic_depth import SceneCues, box_mean, guided_filter, hue_near, ramp, scene_cues
 from cinealert.validate import check_image
 
 #: A pixel belongs to a class only when the class's score reaches this.
@@ -74,16 +74,23 @@ def cloud_score(cues: SceneCues) -> np.ndarray:
 
 
 def _fire_glow(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
-    """``(h, w)`` float32: water mirroring a fire above it: the fire's hue and chroma, dimmer,
-    level structure, below the bulk of the flames."""
+    """``(h, w)`` float32: water mirroring a fire above it, below the bulk of the flames: the
+    fire's hue (Lab hue angle within about 20 degrees), dimmer and paler (a quarter of its chroma
+    or more), not black, and not vertically structured (trunks and reed stand upright, a water
+    surface lies flat)."""
     if not fire.any():
         return np.zeros(cues.shape, np.float32)
     lab = cues.lab
-    fire_ab = np.median(lab[fire][:, 1:], axis=0)
+    flames = fire & (cues.val >= 0.6)                    # the flames themselves, not the burning ground
+    fire_a, fire_b = np.median(lab[flames if flames.any() else fire][:, 1:], axis=0)
+    fire_angle, fire_chroma = np.degrees(np.arctan2(fire_b, fire_a)), float(np.hypot(fire_a, fire_b))
     bottom = float(np.percentile(np.nonzero(fire)[0], 90))
     below = ramp(cues.rows(), bottom, bottom + 0.03 * cues.shape[0])
-    tint = ramp(np.linalg.norm(lab[..., 1:] - fire_ab, axis=2), 30.0, 15.0)
-    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, 0.1, 0.35) * below
+    turn = np.abs(np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) - fire_angle)
+    turn = np.minimum(turn, 360.0 - turn)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    tint = ramp(turn, 22.0, 12.0) * ramp(chroma, 0.22 * fire_chroma, 0.35 * fire_chroma)
+    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, -0.2, 0.15) * below
 
 
 def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
@@ -122,11 +129,14 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
 
 
 def fire_score(cues: SceneCues) -> np.ndarray:
-    """Flames: bright, saturated red to yellow (hue 0-50 degrees) plus the bright
-    yellow-white cores that touch them."""
+    """Flames: bright, saturated red to yellow (hue 0-50 degrees) with the flicker of flames (some
+    local texture; a smooth warm area is smoke or cloud lit by the fire, unless it glows at full
+    brightness and saturation), plus the bright yellow-white cores that touch them, plus the burning
+    ground between dense flames (:func:`_fire_zone`)."""
     hue, sat, val = cues.hue, cues.sat, cues.val
     warm = np.maximum(hue_near(hue, 28.0, 32.0), hue_near(hue, 355.0, 15.0))
-    flame = warm * ramp(sat, 0.4, 0.6) * ramp(val, 0.5, 0.7)
+    flicker = np.maximum(ramp(cues.texture, 0.012, 0.03), ramp(sat, 0.6, 0.75) * ramp(val, 0.85, 0.95))
+    flame = warm * ramp(sat, 0.4, 0.6) * ramp(val, 0.5, 0.7) * flicker
     core = (val > 0.85) & ((hue_near(hue, 45.0, 30.0) > 0) | (sat < 0.2)) & (sat < 0.6)
     grown = flame > SCORE_THRESHOLD
     reach = max(3, round(0.03 * max(cues.shape)))
@@ -134,7 +144,19 @@ def fire_score(cues: SceneCues) -> np.ndarray:
     for _ in range(3):                                   # cores next to flames, a few steps deep
         near = cv2.dilate(grown.astype(np.uint8), kernel).astype(bool)
         grown = grown | (core & near)
-    return np.maximum(flame, grown.astype(np.float32) * 0.9)
+    return np.maximum(np.maximum(flame, grown.astype(np.float32) * 0.9), 0.7 * _fire_zone(cues, grown))
+
+
+def _fire_zone(cues: SceneCues, flames: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32 in {0, 1}: a burning stand: where flames cover at least a third of the
+    neighbourhood (a window of about 8% of the longer side), the dark trunks and the glowing ground
+    between them burn too; warm-lit or dark pixels there count, cool (blue, green) ones do not."""
+    if flames.sum() < 0.01 * flames.size:
+        return np.zeros(cues.shape, np.float32)
+    r = max(2, round(0.04 * max(cues.shape)))
+    density = box_mean(flames.astype(np.float32), r)
+    lit = np.maximum(hue_near(cues.hue, 25.0, 40.0) * ramp(cues.sat, 0.3, 0.5), ramp(cues.val, 0.3, 0.15))
+    return ((density >= 0.33) & (lit >= 0.5)).astype(np.float32)
 
 
 def _near_fire(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
@@ -237,6 +259,30 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     return _fill_holes(m, int(MAX_HOLE * h * w))
 
 
+def _reflections_to_water(cues: SceneCues, fire: np.ndarray, water: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fire's reflection is water: move each fire component that lies below the bulk of the
+    flames (its top under the 80th percentile of their rows) and either lies flat (level structure:
+    mean orientation >= 0.3; flames lick upward) or has water beside and below it (half of the
+    pixels just around its lower half) from ``fire`` to ``water`` (``(h, w)`` bool masks; new copies)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fire.astype(np.uint8), connectivity=8)
+    if n <= 2 or not water.any():
+        return fire, water
+    bulk_bottom = np.percentile(np.nonzero(fire)[0], 80)
+    k = max(3, (round(max(fire.shape) / 60) // 2) * 2 + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    fire, water = fire.copy(), water.copy()
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_TOP] <= bulk_bottom:
+            continue
+        part = labels == i
+        ring = cv2.dilate(part.astype(np.uint8), kernel).astype(bool) & ~part
+        ring[:int(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] // 2)] = False   # sides and below
+        if cues.orientation[part].mean() >= 0.3 or (ring.any() and water[ring].mean() >= 0.5):
+            fire &= ~part
+            water |= part
+    return fire, water
+
+
 # ----------------------------------------------------------------------------------------
 # The backend
 # ----------------------------------------------------------------------------------------
@@ -315,6 +361,9 @@ class HeuristicSegmenter:
             m = clean_mask(winner & (best == i)) & ~taken
             masks[region] = m
             taken |= m
+        if Region.FIRE in masks and Region.WATER in masks:
+            masks[Region.FIRE], masks[Region.WATER] = _reflections_to_water(
+                cues, masks[Region.FIRE], masks[Region.WATER])
         return masks
 
     def _upscale(self, image: np.ndarray, masks: dict[Region, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
