@@ -93,6 +93,54 @@ def _fire_glow(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
     return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, -0.2, 0.15) * below
 
 
+def _level_streaks(cues: SceneCues) -> np.ndarray:
+    """``(h,)`` float32 per row: the share of the colour gradient energy that runs across the row
+    (horizontal changes, i.e. vertical streaks), over the whole width and a band of rows about 6%
+    of the height. About 0.5 for foliage, rock and ground; 0.75 or more on mirrored water, whose
+    reflections are smeared into vertical streaks."""
+    h = cues.shape[0]
+    gx = cv2.Sobel(cues.lab, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(cues.lab, cv2.CV_32F, 0, 1, ksize=3)
+    ex, ey = (gx * gx).sum(axis=2).mean(axis=1), (gy * gy).sum(axis=2).mean(axis=1)
+    k = max(2, round(0.03 * h))
+    kernel = np.ones(2 * k + 1, np.float32) / (2 * k + 1)
+    ex = np.convolve(np.pad(ex, k, mode="edge"), kernel, "valid")
+    ey = np.convolve(np.pad(ey, k, mode="edge"), kernel, "valid")
+    return (ex / (ex + ey + 1e-6)).astype(np.float32)
+
+
+def _reflection_band(cues: SceneCues, bulk: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32: a lake mirroring its shore, down to the bottom of the picture.
+
+    The reflections of a still lake take any colour of the shore, so colour cannot find them; their
+    layout can: from the bottom border up, rows streaked vertically (:func:`_level_streaks` >= 0.68
+    over at least 6% of the height), topped by a level waterline (the strongest colour step between
+    the rows above and below within 10% of the height over the streaks), where colour-found water
+    (``bulk``, ``(h, w)`` bool) already spans a tenth of the width. Everything between the waterline
+    and the bottom scores 0.9 (sky excepted); without such a band, zeros."""
+    h, w = cues.shape
+    out = np.zeros((h, w), np.float32)
+    streaks = _level_streaks(cues)
+    margin = max(2, round(0.02 * h))                           # the gradients are unreliable at the border
+    top = h - margin
+    while top > cues.horizon and streaks[top - 1] >= 0.68:
+        top -= 1
+    if h - margin - top < 0.06 * h:
+        return out
+    lab = cv2.GaussianBlur(cues.lab, (0, 0), 1.0)
+    k = max(2, round(0.02 * h))
+    rows = np.arange(max(k, top - round(0.1 * h)), min(top + k, h - k))
+    if rows.size == 0:
+        return out
+    step = [np.median(np.linalg.norm(lab[y - k:y].mean(axis=0) - lab[y:y + k].mean(axis=0), axis=1)) for y in rows]
+    waterline = int(rows[int(np.argmax(step))])
+    near = bulk[max(0, waterline - k):waterline + 2 * k]
+    if near.size == 0 or near.any(axis=0).mean() < 0.1:
+        return out
+    out[waterline:] = 0.9
+    return out * (1.0 - cues.sky)
+
+
 def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
     """Water: below the horizon; blue, grey(-green), muddy brown, mirroring the sky or a fire
     above it (``fire``: ``(h, w)`` bool flames, when the scene has them); fairly smooth, with
@@ -125,7 +173,7 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
         water_lab = np.median(cues.lab[bulk], axis=0)
         similar = ramp(np.linalg.norm(cues.lab - water_lab, axis=2), 30.0, 15.0)
         score = score * np.maximum(similar, mirror)
-    return score
+    return np.maximum(score, _reflection_band(cues, bulk))
 
 
 def fire_score(cues: SceneCues) -> np.ndarray:
