@@ -109,36 +109,33 @@ def _level_streaks(cues: SceneCues) -> np.ndarray:
     return (ex / (ex + ey + 1e-6)).astype(np.float32)
 
 
-def _reflection_band(cues: SceneCues, bulk: np.ndarray) -> np.ndarray:
-    """``(h, w)`` float32: a lake mirroring its shore, down to the bottom of the picture.
+def _waterline(cues: SceneCues, bulk: np.ndarray) -> int | None:
+    """The waterline row of a lake mirroring its shore down to the bottom of the picture, or None.
 
     The reflections of a still lake take any colour of the shore, so colour cannot find them; their
     layout can: from the bottom border up, rows streaked vertically (:func:`_level_streaks` >= 0.68
     over at least 6% of the height), topped by a level waterline (the strongest colour step between
     the rows above and below within 10% of the height over the streaks), where colour-found water
-    (``bulk``, ``(h, w)`` bool) already spans a tenth of the width. Everything between the waterline
-    and the bottom scores 0.9 (sky excepted); without such a band, zeros."""
-    h, w = cues.shape
-    out = np.zeros((h, w), np.float32)
+    (``bulk``, ``(h, w)`` bool) already spans a tenth of the width."""
+    h = cues.shape[0]
     streaks = _level_streaks(cues)
     margin = max(2, round(0.02 * h))                           # the gradients are unreliable at the border
     top = h - margin
     while top > cues.horizon and streaks[top - 1] >= 0.68:
         top -= 1
     if h - margin - top < 0.06 * h:
-        return out
+        return None
     lab = cv2.GaussianBlur(cues.lab, (0, 0), 1.0)
     k = max(2, round(0.02 * h))
     rows = np.arange(max(k, top - round(0.1 * h)), min(top + k, h - k))
     if rows.size == 0:
-        return out
+        return None
     step = [np.median(np.linalg.norm(lab[y - k:y].mean(axis=0) - lab[y:y + k].mean(axis=0), axis=1)) for y in rows]
     waterline = int(rows[int(np.argmax(step))])
     near = bulk[max(0, waterline - k):waterline + 2 * k]
     if near.size == 0 or near.any(axis=0).mean() < 0.1:
-        return out
-    out[waterline:] = 0.9
-    return out * (1.0 - cues.sky)
+        return None
+    return waterline
 
 
 def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
@@ -173,7 +170,30 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
         water_lab = np.median(cues.lab[bulk], axis=0)
         similar = ramp(np.linalg.norm(cues.lab - water_lab, axis=2), 30.0, 15.0)
         score = score * np.maximum(similar, mirror)
-    return np.maximum(score, _reflection_band(cues, bulk))
+    waterline = _waterline(cues, bulk)
+    if waterline is not None:
+        # Below the waterline, the lake: all of it (the sky excepted). Above it, water either falls
+        # (white water: bright and pale) or lies level far off; blue rock and shadow do neither.
+        falls = ramp(sat, 0.4, 0.25) * ramp(val, 0.55, 0.7)
+        level = ramp(cues.orientation, 0.3, 0.6)
+        score[:waterline] *= np.maximum(falls, level)[:waterline]
+        score[waterline:] = np.maximum(score[waterline:], 0.9 * (1.0 - cues.sky[waterline:]))
+        score = np.maximum(score, _falls_into(cues, falls, waterline))
+    return score
+
+
+def _falls_into(cues: SceneCues, white: np.ndarray, waterline: int) -> np.ndarray:
+    """``(h, w)`` float32: a waterfall feeding the lake below ``waterline``: white water (``white``,
+    ``(h, w)`` in [0, 1], >= 0.5, not sky) connected down to the waterline, where it runs
+    vertically (the fall) or lies level (its spray and pool); 0.9 there, 0 elsewhere."""
+    pale = (white >= 0.5) & ~cues.sky
+    pale[waterline:] = True
+    _, labels = cv2.connectedComponents(pale.astype(np.uint8), connectivity=8)
+    lake = np.unique(labels[waterline:])
+    streaked = np.abs(cues.orientation) >= 0.2
+    out = (np.isin(labels, lake[lake > 0]) & (white >= 0.5) & streaked).astype(np.float32) * 0.9
+    out[waterline:] = 0.0
+    return out
 
 
 def fire_score(cues: SceneCues) -> np.ndarray:
