@@ -168,8 +168,15 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
     bulk = score >= 0.5
     if bulk.sum() > 0.01 * bulk.size:
         water_lab = np.median(cues.lab[bulk], axis=0)
-        similar = ramp(np.linalg.norm(cues.lab - water_lab, axis=2), 30.0, 15.0)
-        score = score * np.maximum(similar, mirror)
+        dist = np.linalg.norm(cues.lab - water_lab, axis=2)
+        similar = ramp(dist, 30.0, 15.0)
+        # ... and it goes on wherever its colour does next to it, above the horizon too (a sea
+        # behind the treetops the horizon was found on).
+        reach = max(3, round(0.03 * max(cues.shape)))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+        beside = cv2.dilate(bulk.astype(np.uint8), kernel).astype(np.float32)
+        place = np.maximum(place, ramp(dist, 12.0, 6.0) * beside * (1.0 - cues.sky))
+        score = colour * smooth * elongated * place * 1.25 * np.maximum(similar, mirror)
     waterline = _waterline(cues, bulk)
     if waterline is not None:
         # Below the waterline, the lake: all of it (the sky excepted). Above it, water either falls
@@ -327,6 +334,34 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     return _fill_holes(m, int(MAX_HOLE * h * w))
 
 
+def _drop_stacked_water(water: np.ndarray) -> np.ndarray:
+    """Water does not hang above land above water: drop each water component (of an ``(h, w)`` bool
+    mask) that lies wholly above the largest one, in the columns they share (most of its own), with
+    at least 3% of the height of non-water between them: blue rock, shadowed cliffs and sky-coloured
+    walls above a lake or river. Components beside the main body, or below it, stay."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(water.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return water
+    h = water.shape[0]
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    body = labels == main
+    has = body.any(axis=0)
+    body_top = np.where(has, np.argmax(body, axis=0), h)                     # (w,) first body row
+    out = water.copy()
+    for i in range(1, n):
+        if i == main:
+            continue
+        x, wd = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_WIDTH]
+        cols = slice(x, x + wd)
+        shared = has[cols]
+        if shared.mean() < 0.5:
+            continue
+        bottom = stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]
+        if bottom + 0.03 * h <= np.median(body_top[cols][shared]):
+            out &= labels != i
+    return out
+
+
 def _reflections_to_water(cues: SceneCues, fire: np.ndarray, water: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A fire's reflection is water: move each fire component that lies below the bulk of the
     flames (its top under the 80th percentile of their rows) and either lies flat (level structure:
@@ -429,6 +464,8 @@ class HeuristicSegmenter:
             m = clean_mask(winner & (best == i)) & ~taken
             masks[region] = m
             taken |= m
+        if Region.WATER in masks:
+            masks[Region.WATER] = _drop_stacked_water(masks[Region.WATER])
         if Region.FIRE in masks and Region.WATER in masks:
             masks[Region.FIRE], masks[Region.WATER] = _reflections_to_water(
                 cues, masks[Region.FIRE], masks[Region.WATER])
