@@ -246,14 +246,16 @@ def _near_fire(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
 
 
 def smoke_score(cues: SceneCues, fire: np.ndarray, cloud_allowed: bool) -> np.ndarray:
-    """Smoke: grey to brownish, smooth, not black; near or above fire, or in the upper half.
+    """Smoke: grey to brownish, smooth (also for its brightness: shadowed forest is dark, so its
+    plain texture is small, but large next to its lightness), not black; near or above fire, or in
+    the upper half.
 
     When the sky is animated as CLOUD too, sky pixels stay CLOUD unless they are near fire
     or darker/warmer than the sky on average.
     """
     h = cues.shape[0]
     greyish = ramp(cues.sat, 0.4, 0.2) * ramp(cues.val, 0.12, 0.25)
-    smooth = ramp(cues.texture, 0.09, 0.04)
+    smooth = ramp(cues.texture, 0.09, 0.04) * ramp(cues.texture / (cues.lab[..., 0] / 100.0 + 0.05), 0.14, 0.07)
     near = _near_fire(cues, fire)
     upper = ramp(cues.rows(), 0.65 * h, 0.45 * h)
     score = greyish * smooth * np.maximum(near, 0.8 * upper) * 1.3
