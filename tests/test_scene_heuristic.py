@@ -297,3 +297,47 @@ def test_water_and_fire_in_one_scene_are_distinct_classes(segmenter):
     assert iou(labels == Region.FIRE, fire) >= 0.5
     assert iou(labels == Region.WATER, water) >= 0.7
     assert (labels[fire] == Region.WATER).mean() < 0.02 and (labels[water] == Region.FIRE).mean() < 0.02
+
+
+def lake_mirroring_its_shore() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A painted lake: sky, an orange and green shore with a blue rock face, and below the waterline
+    the shore's colours smeared into vertical streaks (a pale band of water along the waterline).
+
+    Returns (image, lake mask, blue rock mask).
+    """
+    rng = np.random.default_rng(4)
+    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = (0.55, 0.7, 0.9)
+    line = int(0.68 * H)
+    shore = (y >= 0.3 * H) & (y < line)
+    blocks = rng.uniform(0, 1, (12, 24))
+    pick = cv2.resize(blocks, (W, H), interpolation=cv2.INTER_NEAREST)
+    land = np.where((pick > 0.5)[..., None], np.float32([0.9, 0.45, 0.1]), np.float32([0.2, 0.45, 0.15]))
+    land = land + 0.08 * _noise(rng, 1.5)[..., None]
+    img[shore] = land[shore]
+    rock = shore & (x > 0.15 * W) & (x < 0.35 * W) & (y < 0.55 * H)
+    img[rock] = (np.float32([0.3, 0.45, 0.65]) + 0.06 * _noise(rng, 1.2)[..., None])[rock]
+    lake = y >= line
+    streaks = img[line - 40:line].mean(axis=0)                          # (W, 3) the shore's colours
+    mirrored = streaks[None] * (0.85 + 0.03 * rng.standard_normal((H, 1, 1))).astype(np.float32)
+    img[lake] = np.broadcast_to(mirrored, img.shape)[lake]
+    img[line:line + 8] = (0.75, 0.82, 0.9)                              # pale water along the waterline
+    return np.clip(img, 0, 1).astype(np.float32), lake, rock
+
+
+def test_a_lake_mirroring_its_shore_is_water_and_blue_rock_above_it_is_not(segmenter):
+    image, lake, rock = lake_mirroring_its_shore()
+    labels = segmenter.segment(image, disaster=DISASTERS["flood"])
+    assert iou(labels == Region.WATER, lake) >= 0.8
+    assert (labels[rock] == Region.WATER).mean() < 0.1
+
+
+def test_no_lake_without_streaks(segmenter):
+    """The same shore over plain green ground: nothing below the shore is taken for a lake."""
+    image, lake, _ = lake_mirroring_its_shore()
+    rng = np.random.default_rng(5)
+    ground = np.float32([0.25, 0.4, 0.15]) + 0.1 * _noise(rng, 1.5)[..., None]
+    image[lake] = np.clip(ground, 0, 1)[lake]
+    labels = segmenter.segment(image, disaster=DISASTERS["flood"])
+    assert (labels[lake] == Region.WATER).mean() < 0.1

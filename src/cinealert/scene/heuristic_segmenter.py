@@ -19,7 +19,7 @@ import numpy as np
 
 from cinealert.disasters import DisasterType
 from cinealert.regions import Region
-from cinealert.scene.heuristic_depth import SceneCues, guided_filter, hue_near, ramp, scene_cues
+from cinealert.scene.heuristic_depth import SceneCues, box_mean, guided_filter, hue_near, ramp, scene_cues
 from cinealert.validate import check_image
 
 #: A pixel belongs to a class only when the class's score reaches this.
@@ -74,16 +74,68 @@ def cloud_score(cues: SceneCues) -> np.ndarray:
 
 
 def _fire_glow(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
-    """``(h, w)`` float32: water mirroring a fire above it: the fire's hue and chroma, dimmer,
-    level structure, below the bulk of the flames."""
+    """``(h, w)`` float32: water mirroring a fire above it, below the bulk of the flames: the
+    fire's hue (Lab hue angle within about 20 degrees), dimmer and paler (a quarter of its chroma
+    or more), not black, and not vertically structured (trunks and reed stand upright, a water
+    surface lies flat)."""
     if not fire.any():
         return np.zeros(cues.shape, np.float32)
     lab = cues.lab
-    fire_ab = np.median(lab[fire][:, 1:], axis=0)
+    flames = fire & (cues.val >= 0.6)                    # the flames themselves, not the burning ground
+    fire_a, fire_b = np.median(lab[flames if flames.any() else fire][:, 1:], axis=0)
+    fire_angle, fire_chroma = np.degrees(np.arctan2(fire_b, fire_a)), float(np.hypot(fire_a, fire_b))
     bottom = float(np.percentile(np.nonzero(fire)[0], 90))
     below = ramp(cues.rows(), bottom, bottom + 0.03 * cues.shape[0])
-    tint = ramp(np.linalg.norm(lab[..., 1:] - fire_ab, axis=2), 30.0, 15.0)
-    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, 0.1, 0.35) * below
+    turn = np.abs(np.degrees(np.arctan2(lab[..., 2], lab[..., 1])) - fire_angle)
+    turn = np.minimum(turn, 360.0 - turn)
+    chroma = np.hypot(lab[..., 1], lab[..., 2])
+    tint = ramp(turn, 22.0, 12.0) * ramp(chroma, 0.22 * fire_chroma, 0.35 * fire_chroma)
+    return tint * ramp(cues.val, 0.12, 0.2) * ramp(cues.orientation, -0.2, 0.15) * below
+
+
+def _level_streaks(cues: SceneCues) -> np.ndarray:
+    """``(h,)`` float32 per row: the share of the colour gradient energy that runs across the row
+    (horizontal changes, i.e. vertical streaks), over the whole width and a band of rows about 6%
+    of the height. About 0.5 for foliage, rock and ground; 0.75 or more on mirrored water, whose
+    reflections are smeared into vertical streaks."""
+    h = cues.shape[0]
+    gx = cv2.Sobel(cues.lab, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(cues.lab, cv2.CV_32F, 0, 1, ksize=3)
+    ex, ey = (gx * gx).sum(axis=2).mean(axis=1), (gy * gy).sum(axis=2).mean(axis=1)
+    k = max(2, round(0.03 * h))
+    kernel = np.ones(2 * k + 1, np.float32) / (2 * k + 1)
+    ex = np.convolve(np.pad(ex, k, mode="edge"), kernel, "valid")
+    ey = np.convolve(np.pad(ey, k, mode="edge"), kernel, "valid")
+    return (ex / (ex + ey + 1e-6)).astype(np.float32)
+
+
+def _waterline(cues: SceneCues, bulk: np.ndarray) -> int | None:
+    """The waterline row of a lake mirroring its shore down to the bottom of the picture, or None.
+
+    The reflections of a still lake take any colour of the shore, so colour cannot find them; their
+    layout can: from the bottom border up, rows streaked vertically (:func:`_level_streaks` >= 0.68
+    over at least 6% of the height), topped by a level waterline (the strongest colour step between
+    the rows above and below within 10% of the height over the streaks), where colour-found water
+    (``bulk``, ``(h, w)`` bool) already spans a tenth of the width."""
+    h = cues.shape[0]
+    streaks = _level_streaks(cues)
+    margin = max(2, round(0.02 * h))                           # the gradients are unreliable at the border
+    top = h - margin
+    while top > cues.horizon and streaks[top - 1] >= 0.68:
+        top -= 1
+    if h - margin - top < 0.06 * h:
+        return None
+    lab = cv2.GaussianBlur(cues.lab, (0, 0), 1.0)
+    k = max(2, round(0.02 * h))
+    rows = np.arange(max(k, top - round(0.1 * h)), min(top + k, h - k))
+    if rows.size == 0:
+        return None
+    step = [np.median(np.linalg.norm(lab[y - k:y].mean(axis=0) - lab[y:y + k].mean(axis=0), axis=1)) for y in rows]
+    waterline = int(rows[int(np.argmax(step))])
+    near = bulk[max(0, waterline - k):waterline + 2 * k]
+    if near.size == 0 or near.any(axis=0).mean() < 0.1:
+        return None
+    return waterline
 
 
 def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
@@ -116,17 +168,50 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
     bulk = score >= 0.5
     if bulk.sum() > 0.01 * bulk.size:
         water_lab = np.median(cues.lab[bulk], axis=0)
-        similar = ramp(np.linalg.norm(cues.lab - water_lab, axis=2), 30.0, 15.0)
-        score = score * np.maximum(similar, mirror)
+        dist = np.linalg.norm(cues.lab - water_lab, axis=2)
+        similar = ramp(dist, 30.0, 15.0)
+        # ... and it goes on wherever its colour does next to it, above the horizon too (a sea
+        # behind the treetops the horizon was found on).
+        reach = max(3, round(0.03 * max(cues.shape)))
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
+        beside = cv2.dilate(bulk.astype(np.uint8), kernel).astype(np.float32)
+        place = np.maximum(place, ramp(dist, 12.0, 6.0) * beside * (1.0 - cues.sky))
+        score = colour * smooth * elongated * place * 1.25 * np.maximum(similar, mirror)
+    waterline = _waterline(cues, bulk)
+    if waterline is not None:
+        # Below the waterline, the lake: all of it (the sky excepted). Above it, water either falls
+        # (white water: bright and pale) or lies level far off; blue rock and shadow do neither.
+        falls = ramp(sat, 0.4, 0.25) * ramp(val, 0.55, 0.7)
+        level = ramp(cues.orientation, 0.3, 0.6)
+        score[:waterline] *= np.maximum(falls, level)[:waterline]
+        score[waterline:] = np.maximum(score[waterline:], 0.9 * (1.0 - cues.sky[waterline:]))
+        score = np.maximum(score, _falls_into(cues, falls, waterline))
     return score
 
 
+def _falls_into(cues: SceneCues, white: np.ndarray, waterline: int) -> np.ndarray:
+    """``(h, w)`` float32: a waterfall feeding the lake below ``waterline``: white water (``white``,
+    ``(h, w)`` in [0, 1], >= 0.5, not sky) connected down to the waterline, where it runs
+    vertically (the fall) or lies level (its spray and pool); 0.9 there, 0 elsewhere."""
+    pale = (white >= 0.5) & ~cues.sky
+    pale[waterline:] = True
+    _, labels = cv2.connectedComponents(pale.astype(np.uint8), connectivity=8)
+    lake = np.unique(labels[waterline:])
+    streaked = np.abs(cues.orientation) >= 0.2
+    out = (np.isin(labels, lake[lake > 0]) & (white >= 0.5) & streaked).astype(np.float32) * 0.9
+    out[waterline:] = 0.0
+    return out
+
+
 def fire_score(cues: SceneCues) -> np.ndarray:
-    """Flames: bright, saturated red to yellow (hue 0-50 degrees) plus the bright
-    yellow-white cores that touch them."""
+    """Flames: bright, saturated red to yellow (hue 0-50 degrees) with the flicker of flames (some
+    local texture; a smooth warm area is smoke or cloud lit by the fire, unless it glows at full
+    brightness and saturation), plus the bright yellow-white cores that touch them, plus the burning
+    ground between dense flames (:func:`_fire_zone`)."""
     hue, sat, val = cues.hue, cues.sat, cues.val
     warm = np.maximum(hue_near(hue, 28.0, 32.0), hue_near(hue, 355.0, 15.0))
-    flame = warm * ramp(sat, 0.4, 0.6) * ramp(val, 0.5, 0.7)
+    flicker = np.maximum(ramp(cues.texture, 0.012, 0.03), ramp(sat, 0.6, 0.75) * ramp(val, 0.85, 0.95))
+    flame = warm * ramp(sat, 0.4, 0.6) * ramp(val, 0.5, 0.7) * flicker
     core = (val > 0.85) & ((hue_near(hue, 45.0, 30.0) > 0) | (sat < 0.2)) & (sat < 0.6)
     grown = flame > SCORE_THRESHOLD
     reach = max(3, round(0.03 * max(cues.shape)))
@@ -134,7 +219,19 @@ def fire_score(cues: SceneCues) -> np.ndarray:
     for _ in range(3):                                   # cores next to flames, a few steps deep
         near = cv2.dilate(grown.astype(np.uint8), kernel).astype(bool)
         grown = grown | (core & near)
-    return np.maximum(flame, grown.astype(np.float32) * 0.9)
+    return np.maximum(np.maximum(flame, grown.astype(np.float32) * 0.9), 0.7 * _fire_zone(cues, grown))
+
+
+def _fire_zone(cues: SceneCues, flames: np.ndarray) -> np.ndarray:
+    """``(h, w)`` float32 in {0, 1}: a burning stand: where flames cover at least a third of the
+    neighbourhood (a window of about 8% of the longer side), the dark trunks and the glowing ground
+    between them burn too; warm-lit or dark pixels there count, cool (blue, green) ones do not."""
+    if flames.sum() < 0.01 * flames.size:
+        return np.zeros(cues.shape, np.float32)
+    r = max(2, round(0.04 * max(cues.shape)))
+    density = box_mean(flames.astype(np.float32), r)
+    lit = np.maximum(hue_near(cues.hue, 25.0, 40.0) * ramp(cues.sat, 0.3, 0.5), ramp(cues.val, 0.3, 0.15))
+    return ((density >= 0.33) & (lit >= 0.5)).astype(np.float32)
 
 
 def _near_fire(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
@@ -149,14 +246,16 @@ def _near_fire(cues: SceneCues, fire: np.ndarray) -> np.ndarray:
 
 
 def smoke_score(cues: SceneCues, fire: np.ndarray, cloud_allowed: bool) -> np.ndarray:
-    """Smoke: grey to brownish, smooth, not black; near or above fire, or in the upper half.
+    """Smoke: grey to brownish, smooth (also for its brightness: shadowed forest is dark, so its
+    plain texture is small, but large next to its lightness), not black; near or above fire, or in
+    the upper half.
 
     When the sky is animated as CLOUD too, sky pixels stay CLOUD unless they are near fire
     or darker/warmer than the sky on average.
     """
     h = cues.shape[0]
     greyish = ramp(cues.sat, 0.4, 0.2) * ramp(cues.val, 0.12, 0.25)
-    smooth = ramp(cues.texture, 0.09, 0.04)
+    smooth = ramp(cues.texture, 0.09, 0.04) * ramp(cues.texture / (cues.lab[..., 0] / 100.0 + 0.05), 0.14, 0.07)
     near = _near_fire(cues, fire)
     upper = ramp(cues.rows(), 0.65 * h, 0.45 * h)
     score = greyish * smooth * np.maximum(near, 0.8 * upper) * 1.3
@@ -237,6 +336,58 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     return _fill_holes(m, int(MAX_HOLE * h * w))
 
 
+def _drop_stacked_water(water: np.ndarray) -> np.ndarray:
+    """Water does not hang above land above water: drop each water component (of an ``(h, w)`` bool
+    mask) that lies wholly above the largest one, in the columns they share (most of its own), with
+    at least 3% of the height of non-water between them: blue rock, shadowed cliffs and sky-coloured
+    walls above a lake or river. Components beside the main body, or below it, stay."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(water.astype(np.uint8), connectivity=8)
+    if n <= 2:
+        return water
+    h = water.shape[0]
+    main = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    body = labels == main
+    has = body.any(axis=0)
+    body_top = np.where(has, np.argmax(body, axis=0), h)                     # (w,) first body row
+    out = water.copy()
+    for i in range(1, n):
+        if i == main:
+            continue
+        x, wd = stats[i, cv2.CC_STAT_LEFT], stats[i, cv2.CC_STAT_WIDTH]
+        cols = slice(x, x + wd)
+        shared = has[cols]
+        if shared.mean() < 0.5:
+            continue
+        bottom = stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT]
+        if bottom + 0.03 * h <= np.median(body_top[cols][shared]):
+            out &= labels != i
+    return out
+
+
+def _reflections_to_water(cues: SceneCues, fire: np.ndarray, water: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A fire's reflection is water: move each fire component that lies below the bulk of the
+    flames (its top under the 80th percentile of their rows) and either lies flat (level structure:
+    mean orientation >= 0.3; flames lick upward) or has water beside and below it (half of the
+    pixels just around its lower half) from ``fire`` to ``water`` (``(h, w)`` bool masks; new copies)."""
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(fire.astype(np.uint8), connectivity=8)
+    if n <= 2 or not water.any():
+        return fire, water
+    bulk_bottom = np.percentile(np.nonzero(fire)[0], 80)
+    k = max(3, (round(max(fire.shape) / 60) // 2) * 2 + 1)
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    fire, water = fire.copy(), water.copy()
+    for i in range(1, n):
+        if stats[i, cv2.CC_STAT_TOP] <= bulk_bottom:
+            continue
+        part = labels == i
+        ring = cv2.dilate(part.astype(np.uint8), kernel).astype(bool) & ~part
+        ring[:int(stats[i, cv2.CC_STAT_TOP] + stats[i, cv2.CC_STAT_HEIGHT] // 2)] = False   # sides and below
+        if cues.orientation[part].mean() >= 0.3 or (ring.any() and water[ring].mean() >= 0.5):
+            fire &= ~part
+            water |= part
+    return fire, water
+
+
 # ----------------------------------------------------------------------------------------
 # The backend
 # ----------------------------------------------------------------------------------------
@@ -315,6 +466,11 @@ class HeuristicSegmenter:
             m = clean_mask(winner & (best == i)) & ~taken
             masks[region] = m
             taken |= m
+        if Region.WATER in masks:
+            masks[Region.WATER] = _drop_stacked_water(masks[Region.WATER])
+        if Region.FIRE in masks and Region.WATER in masks:
+            masks[Region.FIRE], masks[Region.WATER] = _reflections_to_water(
+                cues, masks[Region.FIRE], masks[Region.WATER])
         return masks
 
     def _upscale(self, image: np.ndarray, masks: dict[Region, np.ndarray], shape: tuple[int, int]) -> np.ndarray:
