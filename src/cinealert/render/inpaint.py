@@ -63,8 +63,11 @@ def push_pull_fill(image: np.ndarray, known: np.ndarray) -> np.ndarray:
         if up.ndim == 2:
             up = up[..., None]
         wl = np.clip(weights[level], 0.0, 1.0)[..., None]
-        avg = colours[level] / np.maximum(wl, 1e-6)
-        filled = (wl * avg + (1.0 - wl) * up).astype(np.float32)
+        # wl·avg + (1 − wl)·up, avg = colour / max(wl, 1e-6), computed in place
+        filled = np.divide(colours[level], np.maximum(wl, 1e-6))
+        filled *= wl
+        up *= 1.0 - wl
+        filled += up
     if quick:
         h, w = known.shape
         out = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR).reshape(img.shape)
@@ -104,12 +107,13 @@ def mirror_fill(image: np.ndarray, known: np.ndarray, *, reach: float = 24.0) ->
     img = image.astype(np.float32, copy=False)
     dist, labels = cv2.distanceTransformWithLabels((~known).astype(np.uint8), cv2.DIST_L2, 5,
                                                    labelType=cv2.DIST_LABEL_PIXEL)
-    # Coordinates of the known pixel behind every label.
+    # Coordinates of the known pixel behind every label: each known pixel is its own label, numbered 1, 2, …
+    # in raster order (OpenCV's DIST_LABEL_PIXEL), the order of np.nonzero.
     ky, kx = np.nonzero(known)
-    lab_x = np.zeros(int(labels.max()) + 1, np.float32)
+    lab_x = np.zeros(ky.size + 1, np.float32)
     lab_y = np.zeros_like(lab_x)
-    lab_x[labels[ky, kx]] = kx
-    lab_y[labels[ky, kx]] = ky
+    lab_x[1:] = kx
+    lab_y[1:] = ky
     # Hand over to the smooth fill towards `reach`, and wherever the mirror lands on unknown pixels. A known
     # pixel is its own nearest one: its mirror is itself (weight 1); beyond `reach` the ramp is 0.
     ramp = np.clip(1.5 - 1.5 * dist / max(reach, 1e-6), 0.0, 1.0)
@@ -157,6 +161,7 @@ class MirrorInpainter:
     ``reach`` is set by the layer builder to the largest parallax of the camera path."""
 
     name = "mirror"
+    thread_safe = True         # a pure function of its arguments: build_layers may run two at once
     summary = "built-in: edge texture mirrored into the hidden strip the camera reveals, push-pull beyond"
     reach: float = 24.0
 
@@ -170,6 +175,7 @@ class MirrorInpainter:
 
 class PushPullInpainter:
     name = "pushpull"
+    thread_safe = True
     summary = "built-in push-pull pyramid fill: smooth, seamless, linear time"
 
     @classmethod
@@ -184,6 +190,7 @@ class TeleaInpainter:
     """OpenCV's fast-marching inpainting (Telea), run at reduced size for the wide holes of layers."""
 
     name = "telea"
+    thread_safe = True
     summary = "OpenCV fast-marching inpainting (Telea): sharper continuation of edges, slower"
 
     @classmethod
