@@ -628,3 +628,27 @@ def test_inspect_all_json_and_hostile_exit_2(tmp_path, capsys):
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "DTD" in captured.err
     assert main(["inspect", str(CAP_DIR / "kieas_kr_kma_heavy_rain_advisory_HRA.xml"), "--now", "yesterday"]) == 2
+
+
+def test_schema_kept_in_the_cache_folder_validates_as_built(tmp_path, monkeypatch):
+    """The bundled schema is pickled into the cache folder; a later process loads it (a damaged file is
+    built again) and finds the very same problems."""
+    import xml.etree.ElementTree as ET
+
+    from cinealert.alerts import schema
+
+    monkeypatch.setenv("CINEALERT_CACHE", str(tmp_path))
+    bad = ET.fromstring('<alert xmlns="urn:oasis:names:tc:emergency:cap:1.2"><identifier>x</identifier>'
+                        '<status>Nope</status></alert>')
+    schema._schema.cache_clear()
+    try:
+        built = schema.validate(bad)
+        (pickled,) = tmp_path.glob("CAP-v1.2-*.pickle")
+        schema._schema.cache_clear()
+        assert schema.validate(bad) == built and built
+        pickled.write_bytes(b"not a pickle")
+        schema._schema.cache_clear()
+        assert schema.validate(bad) == built
+        assert pickled.read_bytes() != b"not a pickle"
+    finally:
+        schema._schema.cache_clear()

@@ -144,3 +144,22 @@ def test_unknown_disaster_raises_with_the_available_keys():
     md.disaster = "volcano"
     with pytest.raises(ValueError, match="wildfire"):
         ProceduralIllustrator().generate(md, width=W, height=H)
+
+
+@pytest.mark.parametrize("size", [(144, 256), (854, 480), (576, 1024), (301, 517)])
+def test_glow_blurred_in_its_box_is_the_whole_frame_blur(size):
+    """The finishing pass blurs the glow only around the glowing pixels: bit for bit the whole frame's blur."""
+    import cv2
+
+    from cinealert.imaging.procedural.canvas import _add_glow
+
+    rng = np.random.default_rng(size[0])
+    h, w = size
+    for sigma, (y0, x0, gh, gw) in [(1.5, (0, 0, 9, 7)), (2.88, (h // 3, w - 40, 30, 40)), (6.1, (5, w // 2, 60, w // 2)),
+                                    (11.5, (h - 20, 3, 20, w - 6)), (4.0, (h // 2, w // 2, 1, 1))]:
+        img = rng.random((h, w, 3), dtype=np.float32)
+        glow = np.zeros((h, w), np.float32)
+        glow[y0:y0 + gh, x0:x0 + gw] = rng.random(glow[y0:y0 + gh, x0:x0 + gw].shape, dtype=np.float32)
+        expected = img + cv2.GaussianBlur(img * glow[..., None], (0, 0), sigma) * 0.9
+        _add_glow(img, glow, sigma)
+        assert img.tobytes() == expected.tobytes()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -459,8 +460,10 @@ def _animate_and_deliver(result: ImageResult, *, alert, metadata, input_value: s
 
     # 7. Measure the clip: loop seam, holes, leakage, flashes, ghosting; probe the encoded video
     moving = _moving_mask(clip.plan)
-    metrics = _metrics(clip, moving, opts)
-    video = _video_info(clip.paths, scene, opts)
+    with ThreadPoolExecutor(max_workers=1) as pool:     # ffmpeg probes the video while the clip is measured
+        video = pool.submit(_video_info, clip.paths, scene, opts)
+        metrics = _metrics(clip, moving, opts)
+    video = video.result()
     clock.lap("metrics")
 
     # 8. Describe it in words, and write the scene maps beside the media
@@ -653,24 +656,9 @@ def _moving_mask(plan) -> np.ndarray:
 
 def _metrics(clip: _Clip, moving: np.ndarray, opts: Options) -> dict:
     """Step 7: the clip's quality measures (see ``cinealert evaluate``)."""
-    from cinealert.evaluate.cinemagraph import loop_seam, static_leakage
-    from cinealert.evaluate.ghosting import ghosting
-    from cinealert.evaluate.halo import halo_hf
-
-    renderer, plan, safety = clip.renderer, clip.plan, clip.safety
-    still = [renderer.fluid_frame(t) for t in (opts.frames // 3, 2 * opts.frames // 3)]
-    # Ghosting: the fluid alone (no camera) a quarter and half through its flow cycle against the picture.
-    ghost = ghosting(renderer.fluid_frame(0), [renderer.fluid_frame(max(1, renderer.period * k // 4)) for k in (1, 2)],
-                     plan.mask > 0.5)
-    ghost["halo_hf"] = halo_hf(*renderer.revealed_fill(), reach=renderer.sway_reach) if renderer.sway else None
-    return {
-        "loop_seam": round(loop_seam(clip.smalls), 4),
-        "hole_ratio": round(renderer.stats.hole_ratio, 6),
-        "static_leakage": round(static_leakage(renderer.fluid_frame(0), still, moving), 5),
-        "max_flashes_per_s": float(max(safety["general_flashes_per_s"], safety["red_flashes_per_s"])),
-        "render_ms_per_frame": round(1000.0 * clip.render_s / max(1, opts.frames), 2),
-        **ghost,
-    }
+    from cinealert.evaluate.render_metrics import render_metrics
+    return render_metrics(clip.renderer, clip.plan, smalls=clip.smalls, safety=clip.safety, moving=moving,
+                          frames=opts.frames, render_s=clip.render_s)
 
 
 def _narrate(plan, clip: _Clip, overlays: _Overlays, job: _Job) -> dict | None:

@@ -6,8 +6,13 @@ the package, never from the network; ``xsi:schemaLocation`` hints in a message a
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
+import sys
 from functools import lru_cache
 from importlib import resources
+from pathlib import Path
 from xml.etree.ElementTree import Element
 
 #: CAP namespace → version of the bundled schema that checks it.
@@ -22,11 +27,40 @@ MAX_REPORTED = 10
 
 @lru_cache(maxsize=None)
 def _schema(version: str):
+    """The bundled schema, built once per process; between processes it is kept, pickled, in the cache folder
+    (building XML Schema's own meta-schema is most of the cost), named for the schema's bytes and the
+    xmlschema and Python versions, so that any change builds it again."""
     import xmlschema
 
     path = resources.files("cinealert.alerts").joinpath(f"schemas/CAP-v{version}.xsd")
     with resources.as_file(path) as file:
-        return xmlschema.XMLSchema(str(file))
+        key = hashlib.sha256(Path(file).read_bytes()).hexdigest()[:16]
+        cached = cache_folder() / (f"CAP-v{version}-{key}-xmlschema{xmlschema.__version__}"
+                                   f"-py{sys.version_info[0]}.{sys.version_info[1]}.pickle")
+        try:
+            schema = pickle.loads(cached.read_bytes())
+            if isinstance(schema, xmlschema.XMLSchemaBase):
+                return schema
+        except Exception:              # missing, unreadable or from another build: build it again
+            pass
+        schema = xmlschema.XMLSchema(str(file))
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        part = cached.with_name(f"{cached.name}.{os.getpid()}.part")
+        part.write_bytes(pickle.dumps(schema, protocol=pickle.HIGHEST_PROTOCOL))
+        os.replace(part, cached)
+    except Exception:                  # a read-only home: build it in every process
+        pass
+    return schema
+
+
+def cache_folder() -> Path:
+    """Where cinealert keeps what it can build again: ``$CINEALERT_CACHE``, else ``$XDG_CACHE_HOME/cinealert``,
+    else ``~/.cache/cinealert``."""
+    if os.environ.get("CINEALERT_CACHE"):
+        return Path(os.environ["CINEALERT_CACHE"]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base).expanduser() / "cinealert"
 
 
 def schema_version_for(alert: Element) -> str | None:

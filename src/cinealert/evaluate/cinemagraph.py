@@ -43,11 +43,20 @@ def static_leakage(start: np.ndarray, later: list[np.ndarray], moving: np.ndarra
     grown = cv2.dilate(moving.astype(np.uint8), np.ones((7, 7), np.uint8)).astype(bool)
     inside, outside = [], []
     for f in later:
-        d = cv2.absdiff(f, start).mean(axis=2)
+        d = _channel_mean(cv2.absdiff(f, start))
         inside.append(float(d[moving].mean()))
         outside.append(float(d[~grown].mean()) if (~grown).any() else 0.0)
     denom = float(np.mean(inside))
     return float(np.mean(outside)) / denom if denom > 1e-6 else 0.0
+
+
+def _channel_mean(diff: np.ndarray) -> np.ndarray:
+    """``diff.mean(axis=2)`` of a uint8 ``(H, W, C)`` array, in float64 with the same bits: the sum of whole
+    numbers is exact in any order, so it is added up in integers and divided by ``C`` once."""
+    total = diff[..., 0].astype(np.uint32)
+    for c in range(1, diff.shape[2]):
+        total += diff[..., c]
+    return total / float(diff.shape[2])
 
 
 def relative_luminance(frame: np.ndarray) -> np.ndarray:

@@ -46,13 +46,19 @@ def _prepare(frame: np.ndarray, mask: np.ndarray, *, erode: int = 2,
 def band_energy(frame: np.ndarray, mask: np.ndarray, *, erode: int = 2,
                 work_width: int | None = WORK_WIDTH) -> float:
     """Mean squared band-pass luminance inside ``mask`` (eroded ``erode`` px): the texture's sharpness."""
-    band, inside = _prepare(frame, mask, erode=erode, work_width=work_width)
+    return _energy(*_prepare(frame, mask, erode=erode, work_width=work_width))
+
+
+def _energy(band: np.ndarray, inside: np.ndarray) -> float:
     return float(np.mean(band[inside] ** 2)) if inside.any() else 0.0
 
 
 def side_peak(frame: np.ndarray, mask: np.ndarray) -> float:
     """Mean over tiles inside ``mask`` of the highest autocorrelation side peak of the band-passed texture."""
-    band, inside = _prepare(frame, mask)
+    return _peak(*_prepare(frame, mask))
+
+
+def _peak(band: np.ndarray, inside: np.ndarray) -> float:
     h, w = band.shape
     win = np.outer(np.hanning(TILE), np.hanning(TILE)).astype(np.float32)
     yy, xx = np.mgrid[-(TILE // 2):TILE - TILE // 2, -(TILE // 2):TILE - TILE // 2]
@@ -86,10 +92,12 @@ def ghosting(start: np.ndarray, later: list[np.ndarray], mask: np.ndarray) -> di
     """
     if not later:
         raise ValueError("ghosting needs at least one later frame.")
-    e0 = band_energy(start, mask)
+    first = _prepare(start, mask)                 # each frame is prepared once for both measures
+    e0 = _energy(*first)
     if e0 <= 1e-7:
         return {"ghost_sharpness": None, "double_edge": None}
-    p0 = side_peak(start, mask)
-    sharp = min(band_energy(f, mask) / e0 for f in later)
-    double = max(side_peak(f, mask) - p0 for f in later)
+    p0 = _peak(*first)
+    prepared = [_prepare(f, mask) for f in later]
+    sharp = min(_energy(*p) / e0 for p in prepared)
+    double = max(_peak(*p) - p0 for p in prepared)
     return {"ghost_sharpness": round(float(sharp), 4), "double_edge": round(float(max(0.0, double)), 4)}

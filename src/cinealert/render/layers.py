@@ -9,6 +9,7 @@ aside the camera sees plausible background, not a hole. The farthest layer cover
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import cv2
@@ -122,40 +123,60 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
     index = np.searchsorted(np.asarray(thresholds, np.float32), snap_edges(inv, min_jump=min_jump),
                             side="right").astype(np.int32)
     back_of, back_dist = _what_is_behind(index, len(thresholds) + 1)
-    layers: list[Layer] = []
-    for k in range(len(thresholds) + 1):
-        own = index == k
-        nearer = index > k
-        if not own.any():
-            continue
-        # Anti-aliased pixels at a nearer silhouette mix both sides: do not trust them as background.
-        known = own & ~_dilate(nearer, 1)
-        if not known.any():
-            known = own
-        colour = fill(image, known) if not known.all() else image
-        inv_k = push_pull_fill(inv, own) if not own.all() else inv
-        if k == 0:
-            alpha = np.ones((h, w), np.float32)
-        else:
-            # Coverage: own pixels, plus the strip of nearer objects that stand directly in front of
-            # this layer, as far in as the camera can look behind them. Where a nearer object stands
-            # in front of something else (a tree crown against the sky beside a pole), that other
-            # layer continues behind it, and it is what shows when the object moves aside.
-            behind = (back_of == k) & (back_dist <= reach)
-            grown = _dilate(own, 1).astype(np.float32)          # a 1-pixel anti-aliased rim
-            rim = cv2.GaussianBlur(grown, (0, 0), 0.8)
-            # Behind nearer layers the coverage fades out towards `reach` (never seen at rest).
-            fade = np.clip((reach - back_dist) / max(0.25 * reach, 1.0), 0.0, 1.0) * behind
-            alpha = np.maximum(np.maximum(rim, fade), own.astype(np.float32))
-        rgba = np.empty((h, w, 4), np.uint8)
-        rgba[..., :3] = np.clip(colour * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        rgba[..., 3] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        zs = depth[own]
-        layers.append(Layer(rgba=rgba, inv_depth=inv_k.astype(np.float32), own=own,
-                            depth_range=(float(zs.min()), float(zs.max()))))
+
+    # The layers are filled independently; the built-in fills (numpy and OpenCV, which let go of the GIL
+    # on whole arrays) run two at a time.
+    def one(k: int) -> Layer | None:
+        return _layer(k, image, depth, inv, index, back_of, back_dist, reach=reach, fill=fill)
+
+    count = len(thresholds) + 1
+    if getattr(inpainter, "thread_safe", False) and count > 1:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            made = list(pool.map(one, range(count)))
+    else:
+        made = [one(k) for k in range(count)]
+    layers = [layer for layer in made if layer is not None]
     info = {"layers": len(layers), "thresholds_inv_depth": [round(t, 4) for t in thresholds],
             "depth_ranges": [[round(a, 3), round(b, 3)] for a, b in (l.depth_range for l in layers)]}
     return LayeredScene(layers=layers, thresholds=thresholds, z_near=z_near, info=info)
+
+
+def _layer(k: int, image: np.ndarray, depth: np.ndarray, inv: np.ndarray, index: np.ndarray, back_of: np.ndarray,
+           back_dist: np.ndarray, *, reach: float, fill) -> Layer | None:
+    """Layer ``k`` of :func:`build_layers` (None when it owns no pixel): its colour filled behind the nearer
+    layers, its inverse depth extended, and its coverage."""
+    h, w = depth.shape
+    own = index == k
+    nearer = index > k
+    if not own.any():
+        return None
+    # Anti-aliased pixels at a nearer silhouette mix both sides: do not trust them as background.
+    known = own & ~_dilate(nearer, 1)
+    if not known.any():
+        known = own
+    colour = fill(image, known) if not known.all() else image
+    inv_k = push_pull_fill(inv, own) if not own.all() else inv
+    if k == 0:
+        alpha = np.ones((h, w), np.float32)
+    else:
+        # Coverage: own pixels, plus the strip of nearer objects that stand directly in front of
+        # this layer, as far in as the camera can look behind them. Where a nearer object stands
+        # in front of something else (a tree crown against the sky beside a pole), that other
+        # layer continues behind it, and it is what shows when the object moves aside.
+        behind = (back_of == k) & (back_dist <= reach)
+        grown = _dilate(own, 1).astype(np.float32)          # a 1-pixel anti-aliased rim
+        rim = cv2.GaussianBlur(grown, (0, 0), 0.8)
+        # Behind nearer layers the coverage fades out towards `reach` (never seen at rest).
+        fade = np.clip((reach - back_dist) / max(0.25 * reach, 1.0), 0.0, 1.0) * behind
+        alpha = np.maximum(np.maximum(rim, fade), own.astype(np.float32))
+    rgba = np.empty((h, w, 4), np.uint8)
+    scaled = colour * 255.0                  # in place from here: np.clip(colour * 255 + 0.5, 0, 255)
+    scaled += 0.5
+    rgba[..., :3] = np.clip(scaled, 0, 255, out=scaled)
+    rgba[..., 3] = np.clip(alpha * 255.0 + 0.5, 0, 255).astype(np.uint8)
+    zs = depth[own]
+    return Layer(rgba=rgba, inv_depth=inv_k.astype(np.float32), own=own,
+                 depth_range=(float(zs.min()), float(zs.max())))
 
 
 def _what_is_behind(index: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
@@ -174,9 +195,8 @@ def _what_is_behind(index: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarr
             continue
         dist, labels = cv2.distanceTransformWithLabels((~farther).astype(np.uint8), cv2.DIST_L2, 5,
                                                        labelType=cv2.DIST_LABEL_PIXEL)
-        fy, fx = np.nonzero(farther)
-        layer_of = np.zeros(int(labels.max()) + 1, np.int32)
-        layer_of[labels[fy, fx]] = index[fy, fx]
+        # The farther pixels are the transform's zeros, each its own label, numbered 1, 2, … in raster order.
+        layer_of = np.concatenate([np.zeros(1, np.int32), index[farther]])
         back_of[sel] = layer_of[labels[sel]]
         back_dist[sel] = dist[sel]
     return back_of, back_dist

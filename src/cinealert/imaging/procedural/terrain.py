@@ -122,5 +122,5 @@ def paint_ground(sc: Scene, color=None, fields=False, snow=False, texture=0.08, 
     a[y0:] = 1.0
     if y0 > 0:
         a[y0] = np.clip(y0 + 1 - (sc.h if start is None else start), 0, 1)
-    sc.cv.composite(a, (0, H, 0, W), full, Region.NONE, sc.gdepth)
+    sc.cv.composite(a[y0:], (y0, H, 0, W), full, Region.NONE, sc.gdepth)      # the rows above stay as they are
     sc.ground_col = base
