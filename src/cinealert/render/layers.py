@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from cinealert.render.memory import release_free_memory
 from cinealert.render.inpaint import MirrorInpainter, push_pull_fill
 
 
@@ -133,6 +134,7 @@ def build_layers(image: np.ndarray, depth: np.ndarray, *, max_shift_px: float, m
     if getattr(inpainter, "thread_safe", False) and count > 1:
         with ThreadPoolExecutor(max_workers=2) as pool:
             made = list(pool.map(one, range(count)))
+        release_free_memory()                  # what the second thread freed, back to the system
     else:
         made = [one(k) for k in range(count)]
     layers = [layer for layer in made if layer is not None]

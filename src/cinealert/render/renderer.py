@@ -28,6 +28,7 @@ from cinealert.motion.integrate import EulerIntegrator
 from cinealert.render.camera import CameraPath
 from cinealert.render.inpaint import mirror_fill, push_pull_fill
 from cinealert.render.layers import LayeredScene, build_layers
+from cinealert.render.memory import release_free_memory
 from cinealert.validate import check_depth, check_image
 
 
@@ -144,7 +145,7 @@ class LayeredRenderer:
         src = push_pull_fill(image, core) if core.any() and not core.all() else image
         # Four channels: OpenCV remaps RGBA several times faster than RGB (same values).
         self.fluid_src = rgba_of(np.clip(src * 255.0 + 0.5, 0, 255).astype(np.uint8))
-        self.mask_box = mask[y0:y1, x0:x1].astype(np.float32)
+        self.mask_box = mask[y0:y1, x0:x1].astype(np.float32, copy=False)        # a view where it can be
         # The still and the moving texture are mixed in whole numbers: mask in 1/255ths, 4 channels.
         self.mask_u8 = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if not rising:
@@ -153,10 +154,6 @@ class LayeredRenderer:
         if rising:
             # Rising water: the texture and the water's edge shift up together (see _fluid_box).
             self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
-            self.swell2_box = np.dstack([np.zeros_like(self.swell_box), self.swell_box])     # (0, up) per pixel
-            self.mask_full = np.ascontiguousarray(mask, dtype=np.float32)
-        gx, gy = np.meshgrid(np.arange(x0, x1, dtype=np.float32), np.arange(y0, y1, dtype=np.float32))
-        self.grid_box = np.stack([gx, gy], -1)
         has_flow = bool(np.abs(self.plan.flow).max() > 1e-6)
         self.integrator = EulerIntegrator(self.plan.flow, scale=2) if has_flow else None
         if self.integrator is not None:
@@ -197,7 +194,7 @@ class LayeredRenderer:
     def _displaced(self, terms, t: int, grid: np.ndarray | None = None, rows: slice = slice(None)) -> np.ndarray:
         """``grid`` (the box's pixel grid by default) plus the looping displacements ``terms`` at frame ``t``
         (only their ``rows`` of the box, where ``grid`` is a strip of them)."""
-        grid = self.grid_box if grid is None else grid
+        grid = self.grid_of() if grid is None else grid
         for p, q, cycles in terms:
             ang = 2 * math.pi * cycles * t / self.n
             grid = grid + cv2.addWeighted(p[rows], math.cos(ang), q[rows], math.sin(ang), 0.0)
@@ -271,6 +268,8 @@ class LayeredRenderer:
                 if t + 1 < self.n:
                     ahead = pool.submit(next, steps)
                 self._paste_fluid(tex, pose)
+                if t == self.n - 1:
+                    release_free_memory()          # the fluid thread's freed buffers, back to the system
                 yield self._finish(t)
 
     def _fluid_steps(self) -> Iterator[tuple[np.ndarray, tuple | None]]:
@@ -341,9 +340,9 @@ class LayeredRenderer:
         step = max(16, ((1 << 17) // max(w, 1)) // 2 * 2)
         for r0 in range(0, h, step):
             rows = slice(r0, min(h, r0 + step))
-            at = self.grid_box[rows]
+            at = self.grid_of(rows)
             if lift is not None:
-                at = cv2.scaleAdd(self.swell2_box[rows], lift, at)       # each pixel shows the water from below it
+                at[..., 1] += lift * self.swell_box[rows]           # each pixel shows the water from below it
                 cv2.remap(self.mask_u8, at, None, cv2.INTER_LINEAR, dst=mask[rows], borderMode=cv2.BORDER_REPLICATE)
             base = self._displaced(self.osc, t, at, rows)
             for k, d in enumerate(sides):
@@ -356,6 +355,15 @@ class LayeredRenderer:
                 cv2.remap(self.fluid_src, m, None, cv2.INTER_LINEAR, dst=copies[k][rows],
                           borderMode=cv2.BORDER_REFLECT)
         return copies, mask
+
+    def grid_of(self, rows: slice = slice(None)) -> np.ndarray:
+        """The whole-image pixel coordinates ``(x, y)`` of the fluid box's ``rows``: ``(h, w, 2)`` float32."""
+        y0, y1, x0, x1 = self.box
+        ys = np.arange(y0, y1, dtype=np.float32)[rows]
+        grid = np.empty((len(ys), x1 - x0, 2), np.float32)
+        grid[..., 0] = np.arange(x0, x1, dtype=np.float32)
+        grid[..., 1] = ys[:, None]
+        return grid
 
     def _sway_pose(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Swaying objects at frame ``t``: the displaced sampling map and their colour there."""

@@ -67,8 +67,8 @@ class TorchRenderer(LayeredRenderer):
         self.t_still = img(self.still_box)[:, :3]
         self.t_mask = img(self.mask_box)
         self.t_swell = torch.from_numpy(self.swell_box).to(dev) if self.swell_box is not None else None
-        self.t_mask_full = img(self.mask_full) if self.swell_box is not None else None
-        self.t_grid = torch.from_numpy(self.grid_box).to(dev)                       # (h, w, 2) absolute px
+        self.t_mask_full = img(self.plan.mask) if self.swell_box is not None else None
+        self.t_grid = torch.from_numpy(self.grid_of()).to(dev)                      # (h, w, 2) absolute px
         self.t_osc = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.osc]
         self.t_sway = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.sway]
         self.t_paste = [torch.from_numpy(p[y0:y1, x0:x1].astype(bool)).to(dev)[None, None] for p in self.paste]
