@@ -66,17 +66,19 @@ def floor(out: str, size: str, fps: float) -> dict:
 def measure(size: str, args) -> dict:
     env = dict(os.environ, PYTHONPATH=str(Path(args.src).resolve()), HF_HUB_OFFLINE="1")
     cmd = [sys.executable, __file__, "--seconds", str(args.seconds), "--fps", str(args.fps)]
-    best = None
+    best, floors = None, []
     for _ in range(max(1, args.repeat)):
         with tempfile.TemporaryDirectory() as out:
             job = json.loads(subprocess.run(cmd + ["--one", args.input, size, out], check=True, env=env,
                                             capture_output=True, text=True).stdout.splitlines()[-1])
             fl = json.loads(subprocess.run(cmd + ["--floor", out, size], check=True, env=env,
                                            capture_output=True, text=True).stdout.splitlines()[-1])
-        job["floor_s"] = fl["mp4_s"]
-        job["x_floor"] = job["timings"]["total"] / fl["mp4_s"]
-        if best is None or job["x_floor"] < best["x_floor"]:
+        floors.append(fl["mp4_s"])
+        if best is None or job["timings"]["total"] < best["timings"]["total"]:
             best = job
+    # The fastest job over the fastest floor: each is the run least disturbed by the machine's other work.
+    best["floor_s"] = min(floors)
+    best["x_floor"] = best["timings"]["total"] / best["floor_s"]
     return best
 
 
@@ -86,7 +88,8 @@ def main() -> int:
     ap.add_argument("--input", default=str(DEMO), help="alert, keyword or text (default: the demo alert)")
     ap.add_argument("--seconds", type=float, default=3.0)
     ap.add_argument("--fps", type=float, default=24.0)
-    ap.add_argument("--repeat", type=int, default=1, help="runs per size; the one nearest the floor is kept")
+    ap.add_argument("--repeat", type=int, default=1,
+                    help="runs per size; the fastest job and the fastest floor are kept")
     ap.add_argument("--src", default=str(ROOT / "src"), help="the sources to run (default: this checkout's)")
     ap.add_argument("--label", default="", help="a name for this table (before, after, ...)")
     ap.add_argument("--json", metavar="FILE", help="also write the raw numbers here")

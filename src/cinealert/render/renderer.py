@@ -159,6 +159,21 @@ class LayeredRenderer:
         if self.integrator is not None:
             # The forward-pulled side is needed in reverse order: keep it (coarse, float16).
             self._ahead = [d.astype(np.float16) for d in self.integrator.iter_small(self.period, sign=+1.0)]
+        # Where the coarse flow grid tiles the image, the ripples (smooth) are added on that grid too, so one
+        # upsampling per side of the loop gives the whole displacement (see _sample_folded).
+        self.folded = self.integrator is not None and self.integrator.tiles_exactly
+        self.osc_coarse = []
+        if self.folded:
+            sh, sw = self.integrator.small_shape
+            k = self.integrator.scale
+            self.cells = (max(0, y0 // k - 1), min(sh, -(-y1 // k) + 1), max(0, x0 // k - 1), min(sw, -(-x1 // k) + 1))
+            self.osc_coarse = [tuple(cv2.resize(np.ascontiguousarray(a, dtype=np.float32), (sw, sh),
+                                                interpolation=cv2.INTER_AREA) for a in (o.p, o.q)) + (o.cycles,)
+                               for o in self.plan.oscillations if not o.outline]
+            self.swell_coarse = None
+            if self.swell_box is not None:          # rising water's (0, up) shift on the coarse grid
+                up = cv2.resize(np.ascontiguousarray(swell, dtype=np.float32), (sw, sh), interpolation=cv2.INTER_AREA)
+                self.swell_coarse = np.dstack([np.zeros_like(up), up])
         self.osc = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles)
                     for o in self.plan.oscillations if not o.outline]
         self.sway = [(o.p[y0:y1, x0:x1], o.q[y0:y1, x0:x1], o.cycles) for o in swing] if objects else []
@@ -334,10 +349,11 @@ class LayeredRenderer:
         h, w = y1 - y0, x1 - x0
         copies = [np.empty((h, w, 4), np.uint8) for _ in sides]
         mask = np.empty((h, w), np.uint8) if lift is not None else None
-        exact = self.integrator is not None and self.integrator.tiles_exactly
-        whole = [self.integrator.upsample(d, box=self.box) for d in sides] if sides[0] is not None and not exact \
-            else None
         step = max(16, ((1 << 17) // max(w, 1)) // 2 * 2)
+        if self.folded:
+            self._sample_folded(t, sides, lift, copies, mask, step)
+            return copies, mask
+        whole = [self.integrator.upsample(d, box=self.box) for d in sides] if sides[0] is not None else None
         for r0 in range(0, h, step):
             rows = slice(r0, min(h, r0 + step))
             at = self.grid_of(rows)
@@ -355,6 +371,44 @@ class LayeredRenderer:
                 cv2.remap(self.fluid_src, m, None, cv2.INTER_LINEAR, dst=copies[k][rows],
                           borderMode=cv2.BORDER_REFLECT)
         return copies, mask
+
+    def coarse_displacement(self, d: np.ndarray | None, t: int, lift: float | None) -> np.ndarray:
+        """One side's whole displacement at frame ``t`` on the coarse grid's cells under the box, in full pixels:
+        the flow's ``d`` plus the ripples and rising water's ``lift`` (``self.folded`` only); ``d`` None: the
+        rising water alone (the water's edge)."""
+        cy0, cy1, cx0, cx1 = self.cells
+        if d is None:
+            return self.swell_coarse[cy0:cy1, cx0:cx1] * np.float32(lift)
+        c = d[cy0:cy1, cx0:cx1].astype(np.float32) * float(self.integrator.scale)
+        for p, q, cycles in self.osc_coarse:
+            ang = 2 * math.pi * cycles * t / self.n
+            c += cv2.addWeighted(p[cy0:cy1, cx0:cx1], math.cos(ang), q[cy0:cy1, cx0:cx1], math.sin(ang), 0.0)
+        if lift is not None:
+            c = cv2.scaleAdd(self.swell_coarse[cy0:cy1, cx0:cx1], lift, c, dst=c)
+        return c
+
+    def _sample_folded(self, t: int, sides: list, lift: float | None, copies: list, mask, step: int) -> None:
+        """:meth:`_sample_fluid` where the coarse grid tiles the image: per strip of rows, each side's map (and
+        the water edge's, for rising water) is one upsampling of its coarse displacement, used as a map
+        relative to the output pixel."""
+        y0, y1, x0, x1 = self.box
+        k = self.integrator.scale
+        cy0, _, cx0, _ = self.cells
+        jobs = [(self.coarse_displacement(d, t, lift), self.fluid_src, out, cv2.BORDER_REFLECT)
+                for d, out in zip(sides, copies)]
+        if lift is not None:                         # each pixel shows the water from below it
+            jobs.append((self.coarse_displacement(None, t, lift), self.mask_u8, mask, cv2.BORDER_REPLICATE))
+        relative = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
+        for r0 in range(0, y1 - y0, step):
+            rows = slice(r0, min(y1 - y0, r0 + step))
+            top, bottom = y0 + rows.start, y0 + rows.stop           # the strip's rows in the image
+            a, b = max(0, top // k - 1 - cy0), -(-bottom // k) + 1 - cy0      # its coarse rows (with a margin)
+            offset = (float(x0), float(top), 0.0, 0.0)              # from the strip's pixel to the image's
+            for c, src, out, border in jobs:
+                part = cv2.add(c[a:b], offset)
+                up = cv2.resize(part, (part.shape[1] * k, part.shape[0] * k), interpolation=cv2.INTER_LINEAR)
+                m = up[top - (cy0 + a) * k:bottom - (cy0 + a) * k, x0 - cx0 * k:x1 - cx0 * k]
+                cv2.remap(src, m, None, relative, dst=out[rows], borderMode=border)
 
     def grid_of(self, rows: slice = slice(None)) -> np.ndarray:
         """The whole-image pixel coordinates ``(x, y)`` of the fluid box's ``rows``: ``(h, w, 2)`` float32."""

@@ -70,6 +70,11 @@ class TorchRenderer(LayeredRenderer):
         self.t_mask_full = img(self.plan.mask) if self.swell_box is not None else None
         self.t_grid = torch.from_numpy(self.grid_of()).to(dev)                      # (h, w, 2) absolute px
         self.t_osc = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.osc]
+        # Where the numpy renderer adds the ripples on the coarse flow grid (``folded``), so does this one.
+        self.t_osc_coarse = [(torch.from_numpy(p.transpose(2, 0, 1).copy()).to(dev),
+                              torch.from_numpy(q.transpose(2, 0, 1).copy()).to(dev), c) for p, q, c in self.osc_coarse]
+        swell_c = self.swell_coarse if self.folded else None
+        self.t_swell_coarse = torch.from_numpy(swell_c.transpose(2, 0, 1).copy()).to(dev) if swell_c is not None else None
         self.t_sway = [(torch.from_numpy(p).to(dev), torch.from_numpy(q).to(dev), c) for p, q, c in self.sway]
         self.t_paste = [torch.from_numpy(p[y0:y1, x0:x1].astype(bool)).to(dev)[None, None] for p in self.paste]
         if self.integrator is not None:
@@ -110,19 +115,33 @@ class TorchRenderer(LayeredRenderer):
                                                     align_corners=False)
         return full[0, :, y0:y1, x0:x1].permute(1, 2, 0)
 
+    def _coarse_t(self, coarse, t: int, lift: float | None):
+        """(2, sh, sw) coarse displacement plus, where folded, the ripples and rising water at frame ``t`` on the
+        coarse grid."""
+        coarse = coarse.float()
+        for p, q, cycles in self.t_osc_coarse:
+            ang = 2 * math.pi * cycles * t / self.n
+            coarse = coarse + p * math.cos(ang) + q * math.sin(ang)
+        if self.t_swell_coarse is not None and lift is not None:
+            coarse = coarse + self.t_swell_coarse * lift
+        return coarse
+
     def _fluid_tex(self, t: int):
-        base = self._displaced_t(self.t_osc, t)
-        rise = None
+        base = self._displaced_t([] if self.folded else self.t_osc, t)
+        lift = rise = None
         if self.t_swell is not None:
-            rise = self.t_swell * float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
-            base = base.clone()
-            base[..., 1] += rise
+            lift = float((1 - math.cos(2 * math.pi * t / self.n)) / 2)
+            # Folded: the rise is on the coarse grid, with the flow (as in the numpy renderer); else per pixel.
+            rise = self._upsampled(self.t_swell_coarse * lift)[..., 1] if self.folded else self.t_swell * lift
+            if not self.folded:
+                base = base.clone()
+                base[..., 1] += rise
         if self.integrator is None:
             anim = self._sample(self.t_src, base[..., 0], base[..., 1], "reflection")
         else:
             tp = t % self.period
-            back = base + self._upsampled(self.t_behind[tp])
-            ahead = base + self._upsampled(self.t_ahead[self.period - tp])
+            back = base + self._upsampled(self._coarse_t(self.t_behind[tp], t, lift))
+            ahead = base + self._upsampled(self._coarse_t(self.t_ahead[self.period - tp], t, lift))
             a = self._sample(self.t_src, back[..., 0], back[..., 1], "reflection")
             b = self._sample(self.t_src, ahead[..., 0], ahead[..., 1], "reflection")
             anim = self._contrast_kept_t(a, b, tp / self.period)
