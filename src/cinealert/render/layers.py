@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from cinealert.render.memory import release_free_memory
 from cinealert.render.inpaint import MirrorInpainter, push_pull_fill
+from cinealert.render.memory import release_free_memory
 
 
 @dataclass

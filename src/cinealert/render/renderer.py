@@ -151,7 +151,7 @@ class LayeredRenderer:
         if not rising:
             self.mask4 = cv2.cvtColor(np.ascontiguousarray(self.mask_u8[y0:y1, x0:x1]), cv2.COLOR_GRAY2RGBA)
             self.still_part = cv2.multiply(self.still_box, cv2.bitwise_not(self.mask4), scale=1.0 / 255.0)
-        if rising:
+        else:
             # Rising water: the texture and the water's edge shift up together (see _fluid_box).
             self.swell_box = np.ascontiguousarray(swell[y0:y1, x0:x1], dtype=np.float32)
         has_flow = bool(np.abs(self.plan.flow).max() > 1e-6)
@@ -455,11 +455,9 @@ class LayeredRenderer:
                 cv2.copyTo(tex, paste[y0:y1, x0:x1], rgba)
                 m, fg = pose
                 inv_a, a = self._sway_alpha(m, alpha)
-                cover = np.clip(np.maximum(base_alpha, a * 255.0) + 0.5, 0, 255).astype(np.uint8)
-                box = cv2.multiply(cv2.blendLinear(rgba, fg, inv_a, a), cv2.cvtColor(cover, cv2.COLOR_GRAY2RGBA),
-                                   scale=1.0 / 255.0)
-                box[..., 3] = cover
-                view["rgba"][y0:y1, x0:x1] = box
+                box = cv2.blendLinear(rgba, fg, inv_a, a)
+                box[..., 3] = np.clip(np.maximum(base_alpha, a * 255.0) + 0.5, 0, 255).astype(np.uint8)
+                view["rgba"][y0:y1, x0:x1] = premultiplied(box)
             else:
                 cv2.copyTo(self.animated, paste, view["rgba"])      # in place: only the moving pixels change
         if pose is not None:
@@ -496,8 +494,8 @@ class LayeredRenderer:
 
     def _holes(self, view: dict, mx: np.ndarray, my: np.ndarray, rgba: np.ndarray) -> int:
         """Output pixels the back layer leaves uncovered (alpha below one half after the warp ``rgba``)."""
-        inside = (cv2.minMaxLoc(mx)[0] >= 0 and cv2.minMaxLoc(mx)[1] <= self.w - 1
-                  and cv2.minMaxLoc(my)[0] >= 0 and cv2.minMaxLoc(my)[1] <= self.h - 1)
+        (x_lo, x_hi, _, _), (y_lo, y_hi, _, _) = cv2.minMaxLoc(mx), cv2.minMaxLoc(my)
+        inside = x_lo >= 0 and x_hi <= self.w - 1 and y_lo >= 0 and y_hi <= self.h - 1
         if inside and view.get("opaque", False):
             return 0
         return int(np.count_nonzero(rgba[..., 3] < 128))
