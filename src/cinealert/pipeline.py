@@ -587,6 +587,7 @@ def _render_safely(scene: _Scene, rig: _Rig, overlays: _Overlays, job: _Job) -> 
         writer = MediaWriter(job.out_dir, overlays.settings, card=overlays.card)
         with writer:
             smalls, samples, render_s = _render_frames(renderer, writer, overlays, opts, desc=desc)
+            writer.end_input()                # the encoders finish their last frames while the clip is checked
             # The loop plays again and again: the wrap into the next repeat counts as well.
             safety = _flash_check(smalls, opts.fps)
             attempts.append({"motion_damping": damping, **safety})

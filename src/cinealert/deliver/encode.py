@@ -59,12 +59,16 @@ class FFmpegWriter:
             self.close()
         self.frames += 1
 
-    def close(self) -> None:
+    def end_input(self) -> None:
+        """No more frames: ffmpeg finishes the file on its own while the caller goes on (see :meth:`close`)."""
         if self._proc.stdin and not self._proc.stdin.closed:
             try:
                 self._proc.stdin.close()
             except BrokenPipeError:
                 pass
+
+    def close(self) -> None:
+        self.end_input()
         code = self._proc.wait()
         if code != 0:
             self._log.seek(0)

@@ -130,6 +130,12 @@ class MediaWriter:
             size = (even(s.width * scale), even(s.height * scale))
             self._small.append(cv2.resize(frame, size, interpolation=cv2.INTER_AREA) if scale < 1 else frame.copy())
 
+    def end_input(self) -> None:
+        """No more frames: the encoders finish their files while the caller goes on; leaving the ``with``
+        block waits for them (and puts the files in place) or :meth:`abort` drops them."""
+        for w in self._writers.values():
+            w.end_input()
+
     def abort(self) -> None:
         """Stop every encoder and remove what was written (the caller will not use this set)."""
         self._abort()

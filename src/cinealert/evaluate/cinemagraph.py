@@ -61,18 +61,25 @@ def _channel_mean(diff: np.ndarray) -> np.ndarray:
 
 def relative_luminance(frame: np.ndarray) -> np.ndarray:
     """``(H, W)`` float32 relative luminance of an sRGB uint8 frame (linearised, BT.709 weights)."""
-    c = frame.astype(np.float32) / 255.0
-    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    lin = _linear(frame)
     return (0.2126 * lin[..., 0] + 0.7152 * lin[..., 1] + 0.0722 * lin[..., 2]).astype(np.float32)
+
+
+def _srgb_to_linear(c: np.ndarray) -> np.ndarray:
+    """The sRGB transfer function undone, elementwise on float32 values in [0, 1]."""
+    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
 #: No more than this many flashes in any one-second period (WCAG 2.3.1, ITU-R BT.1702).
 FLASH_LIMIT = 3
 
+#: Linear light of every uint8 sRGB value (float32): looking it up gives the very values of computing it.
+_LINEAR = _srgb_to_linear(np.arange(256, dtype=np.uint8).astype(np.float32) / 255.0)
+
 
 def _linear(frame: np.ndarray) -> np.ndarray:
-    c = frame.astype(np.float32) / 255.0
-    return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    """Linear light (float32) of a uint8 sRGB array, same shape."""
+    return _LINEAR[frame]
 
 
 class _FlashCounter:
@@ -87,19 +94,22 @@ class _FlashCounter:
     def step(self, i: int, a: np.ndarray, b: np.ndarray, big: np.ndarray) -> None:
         if self.last_dir is None:
             self.last_dir = np.zeros(a.shape, np.int8)
-        direction = np.where(big, np.sign(b - a), 0).astype(np.int8)
-        opposing = big & (self.last_dir != 0) & (direction != self.last_dir)
-        if opposing.mean() >= self.area:
+        # +1 / −1 where the change is big (never equal there), 0 elsewhere.
+        direction = (b > a).view(np.int8) * np.int8(2) - np.int8(1)
+        direction *= big.view(np.int8)
+        # Opposing the pixel's last transition: the two directions' product is −1 (0 where either is none).
+        opposing = np.multiply(direction, self.last_dir) < 0
+        if np.count_nonzero(opposing) / opposing.size >= self.area:
             self.events.append(i)
-        self.last_dir = np.where(big, direction, self.last_dir)
+        np.copyto(self.last_dir, direction, where=big)
 
 
 def _states(frame: np.ndarray):
     """(relative luminance, red value, saturated-red mask) of one uint8 RGB frame."""
-    c = _linear(frame)
-    lum = (0.2126 * c[..., 0] + 0.7152 * c[..., 1] + 0.0722 * c[..., 2]).astype(np.float32)
-    red = (np.maximum(c[..., 0] - c[..., 1] - c[..., 2], 0.0) * 320.0).astype(np.float32)
-    saturated = (c[..., 0] / np.maximum(c.sum(axis=2), 1e-6)) >= 0.8
+    r, g, b = (_LINEAR[plane] for plane in cv2.split(frame))       # linear light, a plane per channel
+    lum = (0.2126 * r + 0.7152 * g + 0.0722 * b).astype(np.float32)
+    red = (np.maximum(r - g - b, 0.0) * 320.0).astype(np.float32)
+    saturated = (r / np.maximum(r + g + b, 1e-6)) >= 0.8
     return lum, red, saturated
 
 

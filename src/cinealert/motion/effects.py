@@ -14,6 +14,21 @@ import numpy as np
 _SHIFT = 4                      # sub-pixel drawing precision (1/16 pixel)
 _ONE = 1 << _SHIFT
 
+#: The particles' colours.
+COLOURS = {"rain": (205, 215, 230), "snowfall": (250, 252, 255), "embers": (255, 170, 60),
+           "dust_haze": (214, 182, 120)}
+
+
+def _products() -> np.ndarray:
+    """``round(x·y / 255)`` for every pair of uint8 values (x·y / 255 is never a half): ``(256, 256)`` uint8."""
+    x = np.arange(256, dtype=np.uint32)
+    return ((2 * x[:, None] * x[None, :] + 255) // 510).astype(np.uint8)
+
+
+_PRODUCT = _products()
+#: Each colour painted at every coverage: ``(256, 3)`` uint8, ``_PRODUCT[colour, a]``.
+_PAINT = {kind: np.stack([_PRODUCT[c] for c in rgb], axis=1) for kind, rgb in COLOURS.items()}
+
 
 class ParticleEffect:
     """One effect of a :class:`~cinealert.motion.base.MotionPlan` (``effect["kind"]``), ready to draw.
@@ -37,9 +52,7 @@ class ParticleEffect:
         self.angle = math.radians(float(effect.get("angle_deg", 0.0)))
         self.scale = width / 1024.0
         self._alpha = np.zeros((height, width), np.uint8)
-        colours = {"rain": (205, 215, 230), "snowfall": (250, 252, 255), "embers": (255, 170, 60),
-                   "dust_haze": (214, 182, 120)}
-        self._rgb = colours[self.kind]
+        self._rgb = COLOURS[self.kind]
         self._tiers = self._make_tiers() if self.kind != "dust_haze" else []
         self._haze = self._make_haze() if self.kind == "dust_haze" else None
 
@@ -109,11 +122,30 @@ class ParticleEffect:
         return self._over(frame, canvas)
 
     def _over(self, frame: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-        """``frame·(1 − a) + colour·a`` for a uint8 coverage ``alpha``, in whole numbers."""
-        code = cv2.COLOR_GRAY2RGBA if frame.shape[2] == 4 else cv2.COLOR_GRAY2RGB
-        kept = cv2.multiply(frame, cv2.cvtColor(cv2.bitwise_not(alpha), code), scale=1.0 / 255.0)
-        paint = cv2.multiply(cv2.cvtColor(alpha, code), (*self._rgb, 255)[:frame.shape[2]], scale=1.0 / 255.0)
-        return cv2.add(kept, paint, dst=kept)
+        """``frame·(1 − a) + colour·a`` for a uint8 coverage ``alpha``, in whole numbers (each product
+        rounded to the nearest whole number, as OpenCV's scaled multiply does), on the colour channels of a
+        copy of ``frame`` (``(H, W, 4)``: a fourth channel is carried along).
+
+        Particles cover a few per cent of the frame: only the covered pixels are computed."""
+        out = frame.copy()
+        idx = np.flatnonzero(alpha.astype(bool))
+        if idx.size == 0:
+            return out
+        a = alpha.reshape(-1)[idx]
+        if frame.shape[2] == 4:                  # a pixel as one 32-bit word: cheap to gather and scatter
+            words = out.reshape(-1).view(np.uint32)
+            px = np.take(words, idx)
+            colour = px.view(np.uint8).reshape(-1, 4)[:, :3]
+        else:
+            flat = out.reshape(-1, 3)
+            colour = np.take(flat, idx, axis=0)
+        mixed = _PRODUCT[colour, (255 - a)[:, None]].astype(np.uint16) + _PAINT[self.kind][a]
+        colour[:] = np.minimum(mixed, 255)
+        if frame.shape[2] == 4:
+            words[idx] = px
+        else:
+            flat[idx] = colour
+        return out
 
     def _positions(self, tier: dict, t: int) -> tuple[np.ndarray, np.ndarray]:
         span_x, span_y = tier["span"]

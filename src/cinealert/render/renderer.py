@@ -146,6 +146,7 @@ class LayeredRenderer:
         # Four channels: OpenCV remaps RGBA several times faster than RGB (same values).
         self.fluid_src = rgba_of(np.clip(src * 255.0 + 0.5, 0, 255).astype(np.uint8))
         self.mask_box = mask[y0:y1, x0:x1].astype(np.float32, copy=False)        # a view where it can be
+        self.blend_sel = blend_samples(self.mask_box)
         # The still and the moving texture are mixed in whole numbers: mask in 1/255ths, 4 channels.
         self.mask_u8 = np.clip(mask * 255.0 + 0.5, 0, 255).astype(np.uint8)
         if not rising:
@@ -325,7 +326,7 @@ class LayeredRenderer:
         copies, mask = self._sample_fluid(t, sides, lift)
         anim = copies[0]
         if len(copies) == 2:
-            anim = contrast_kept_blend(copies[0], copies[1], tp / self.period, self.mask_box, in_place=True)
+            anim = contrast_kept_blend(copies[0], copies[1], tp / self.period, self.blend_sel, in_place=True)
         if lift is None:
             cv2.multiply(anim, self.mask4, dst=anim, scale=1.0 / 255.0)
             tex = cv2.add(anim, self.still_part, dst=anim)
@@ -405,6 +406,9 @@ class LayeredRenderer:
             a, b = max(0, top // k - 1 - cy0), -(-bottom // k) + 1 - cy0      # its coarse rows (with a margin)
             offset = (float(x0), float(top), 0.0, 0.0)              # from the strip's pixel to the image's
             for c, src, out, border in jobs:
+                if src is self.mask_u8 and not c[a:b].any():     # the water's edge does not rise here
+                    out[rows] = src[top:bottom, x0:x1]
+                    continue
                 part = cv2.add(c[a:b], offset)
                 up = cv2.resize(part, (part.shape[1] * k, part.shape[0] * k), interpolation=cv2.INTER_LINEAR)
                 m = up[top - (cy0 + a) * k:bottom - (cy0 + a) * k, x0 - cx0 * k:x1 - cx0 * k]
@@ -530,6 +534,12 @@ def rgb_of(rgba: np.ndarray) -> np.ndarray:
 DETAIL_BOX = 9
 
 
+def blend_samples(mask: np.ndarray) -> np.ndarray:
+    """Where :func:`contrast_kept_blend` measures the copies' detail: the half-size grid's pixels of the
+    fluid (``mask`` over one half), bool."""
+    return mask[::2, ::2] > 0.5
+
+
 def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarray, *,
                         in_place: bool = False) -> np.ndarray:
     """``(1 − wt)·a + wt·b`` of two uint8 copies of the flowing texture, with its detail kept as strong as theirs.
@@ -537,7 +547,8 @@ def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarra
     Mid-cycle, the two copies of the loop's symmetric blend are uncorrelated where the texture is fine and
     fast, and their average has about 1/√2 of their detail: the water looks washed out and doubled. The
     blend's detail (the blend minus its ``DETAIL_BOX`` local mean) is scaled by :func:`blend_gain`, measured
-    on the copies' green channel (most of the luminance) at half size under ``mask``:
+    on the copies' green channel (most of the luminance) at half size under ``mask`` (float, full size; or
+    bool, already :func:`blend_samples`):
     ``gain·blend + (1 − gain)·mean``. At ``wt`` 0 and 1 it is the plain blend, so the loop closes as before.
     The torch renderer does the same on tensors. ``in_place``: the result is written into ``a`` and ``b`` is
     used as scratch (no new frame-sized arrays).
@@ -548,7 +559,7 @@ def contrast_kept_blend(a: np.ndarray, b: np.ndarray, wt: float, mask: np.ndarra
         half = DETAIL_BOX // 2 + 1
         la, lb = (x[::2, ::2, 1].astype(np.float32) for x in (a, b))
         da, db = la - cv2.blur(la, (half, half)), lb - cv2.blur(lb, (half, half))
-        sel = mask[::2, ::2] > 0.5
+        sel = mask if mask.dtype == bool else blend_samples(mask)
         sa, sb = da[sel], db[sel]
         gain = blend_gain(sa.size, float(sa @ sa), float(sb @ sb), float(sa @ sb), wt)
     lin = cv2.addWeighted(a, 1.0 - wt, b, wt, 0.0, dst=a if in_place else None)
