@@ -20,6 +20,7 @@ import threading
 import time
 import sys
 import traceback
+from contextlib import contextmanager
 from pathlib import Path
 
 from cinealert.service.media_store import MediaStore, open_media
@@ -49,8 +50,50 @@ def _input_value(job: dict, folder: Path) -> str:
     return str(path)
 
 
-def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settings: dict) -> str:
-    """Render one claimed job; returns its final state as this worker saw it."""
+class _Interrupts:
+    """Where a second SIGTERM may stop the job at hand at once: inside the render, never inside a call to
+    the store (a transaction cut in half leaves its connection unusable, and the job could not be handed
+    back). A request that comes at another moment waits for the end of the store call, or for the render's
+    start; once the render is over, the job is finished instead."""
+
+    def __init__(self) -> None:
+        self.open = False
+        self.pending = False
+
+    def hand_back(self) -> None:
+        """From the signal handler: raise :class:`_HandBack` now if the render may be cut here, else later."""
+        if self.open:
+            raise _HandBack()
+        self.pending = True
+
+    @contextmanager
+    def render(self):
+        """Around the render: it may be cut anywhere in it."""
+        self.open = True
+        try:
+            if self.pending:
+                raise _HandBack()
+            yield
+        finally:
+            self.open = False
+            self.pending = False
+
+    @contextmanager
+    def store_call(self):
+        """Around a call to the store made from inside the render: it runs whole."""
+        was, self.open = self.open, False
+        try:
+            yield
+        finally:
+            self.open = was
+        if was and self.pending:
+            raise _HandBack()
+
+
+def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settings: dict,
+            interrupts: _Interrupts | None = None) -> str:
+    """Render one claimed job; returns its final state as this worker saw it. ``interrupts``: where a
+    second SIGTERM may cut the render (see :class:`_Interrupts`)."""
     from cinealert.errors import InputError
     from cinealert.pipeline import make
 
@@ -70,8 +113,15 @@ def run_job(store: JobStore, job: dict, *, owner: str, media: MediaStore, settin
     try:
         value = _input_value(job, Path(inputs.name))
         opts = job_options(job.get("settings") or settings)
-        opts.on_progress = lambda share: store.heartbeat(job["id"], job["attempt"], owner, progress=round(0.95 * share, 3))
-        make(value, attempt_dir, opts)
+        interrupts = interrupts or _Interrupts()
+
+        def progress(share: float) -> None:
+            with interrupts.store_call():
+                store.heartbeat(job["id"], job["attempt"], owner, progress=round(0.95 * share, 3))
+
+        opts.on_progress = progress
+        with interrupts.render():
+            make(value, attempt_dir, opts)
     except InputError as err:
         stop.set()
         shutil.rmtree(attempt_dir, ignore_errors=True)
@@ -116,11 +166,11 @@ def worker_main(store_url: str, settings_json: str = "{}", lease_s: float = 30.0
     store = open_store(store_url, lease_s=lease_s)
     media = open_media(media_url or Path(store_url).parent)
     owner = owner or f"worker-{socket.gethostname()}-{os.getpid()}"
-    state = {"stopping": False, "job": None}
+    state = {"stopping": False, "job": None, "interrupts": _Interrupts()}
 
     def on_term(signum, frame):
         if state["stopping"] and state["job"] is not None:
-            raise _HandBack()
+            state["interrupts"].hand_back()
         state["stopping"] = True
         if drain_timeout is not None:
             threading.Timer(drain_timeout, os.kill, (os.getpid(), signal.SIGTERM)).start()
@@ -142,9 +192,10 @@ def work_loop(store: JobStore, media: MediaStore, *, owner: str, settings: dict,
         if job is None:
             time.sleep(0.1)
             continue
+        state["interrupts"] = _Interrupts()          # a fresh one per job: no request carries over
         state["job"] = job
         try:
-            run_job(store, job, owner=owner, media=media, settings=settings)
+            run_job(store, job, owner=owner, media=media, settings=settings, interrupts=state.get("interrupts"))
         except _HandBack:
             store.release(job["id"], job["attempt"], owner)
             media.discard(job["id"], job["attempt"])
