@@ -395,18 +395,19 @@ class LayeredRenderer:
         y0, y1, x0, x1 = self.box
         k = self.integrator.scale
         cy0, _, cx0, _ = self.cells
-        jobs = [(self.coarse_displacement(d, t, lift), self.fluid_src, out, cv2.BORDER_REFLECT)
+        # (coarse displacement, source, output, border, whether a strip it leaves in place may be copied)
+        jobs = [(self.coarse_displacement(d, t, lift), self.fluid_src, out, cv2.BORDER_REFLECT, False)
                 for d, out in zip(sides, copies)]
         if lift is not None:                         # each pixel shows the water from below it
-            jobs.append((self.coarse_displacement(None, t, lift), self.mask_u8, mask, cv2.BORDER_REPLICATE))
+            jobs.append((self.coarse_displacement(None, t, lift), self.mask_u8, mask, cv2.BORDER_REPLICATE, True))
         relative = cv2.INTER_LINEAR | cv2.WARP_RELATIVE_MAP
         for r0 in range(0, y1 - y0, step):
             rows = slice(r0, min(y1 - y0, r0 + step))
             top, bottom = y0 + rows.start, y0 + rows.stop           # the strip's rows in the image
             a, b = max(0, top // k - 1 - cy0), -(-bottom // k) + 1 - cy0      # its coarse rows (with a margin)
             offset = (float(x0), float(top), 0.0, 0.0)              # from the strip's pixel to the image's
-            for c, src, out, border in jobs:
-                if src is self.mask_u8 and not c[a:b].any():     # the water's edge does not rise here
+            for c, src, out, border, copy_still in jobs:
+                if copy_still and not c[a:b].any():             # the water's edge does not rise here
                     out[rows] = src[top:bottom, x0:x1]
                     continue
                 part = cv2.add(c[a:b], offset)
