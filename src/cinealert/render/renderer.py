@@ -354,6 +354,7 @@ class LayeredRenderer:
         if self.folded:
             self._sample_folded(t, sides, lift, copies, mask, step)
             return copies, mask
+        # The whole box's upsampled flow (a part's upsampling differs where the coarse grid does not tile).
         whole = [self.integrator.upsample(d, box=self.box) for d in sides] if sides[0] is not None else None
         for r0 in range(0, h, step):
             rows = slice(r0, min(h, r0 + step))
@@ -363,12 +364,7 @@ class LayeredRenderer:
                 cv2.remap(self.mask_u8, at, None, cv2.INTER_LINEAR, dst=mask[rows], borderMode=cv2.BORDER_REPLICATE)
             base = self._displaced(self.osc, t, at, rows)
             for k, d in enumerate(sides):
-                if d is None:
-                    m = base
-                else:
-                    up = whole[k][rows] if whole is not None else \
-                        self.integrator.upsample(d, box=(y0 + rows.start, y0 + rows.stop, x0, x1))
-                    m = cv2.add(up, base)
+                m = base if d is None else cv2.add(whole[k][rows], base)
                 cv2.remap(self.fluid_src, m, None, cv2.INTER_LINEAR, dst=copies[k][rows],
                           borderMode=cv2.BORDER_REFLECT)
         return copies, mask

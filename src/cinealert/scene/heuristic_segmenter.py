@@ -162,7 +162,8 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
     # smooth, non-sky water counts there too.
     flat = ramp(cues.orientation, 0.4, 0.7) * ramp(cues.texture, 0.04, 0.02) * (1.0 - cues.sky)
     place = np.maximum(_below_horizon(cues), flat)
-    score = colour * smooth * elongated * place * 1.25
+    looks = colour * smooth * elongated
+    score = looks * place * 1.25
     # Second pass: a flood is one body of water, so keep to the colour of the bulk of it
     # (or to the mirrored sky); this rejects grey walls and roads of another shade.
     bulk = score >= 0.5
@@ -176,7 +177,7 @@ def water_score(cues: SceneCues, fire: np.ndarray | None = None) -> np.ndarray:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * reach + 1, 2 * reach + 1))
         beside = cv2.dilate(bulk.astype(np.uint8), kernel).astype(np.float32)
         place = np.maximum(place, ramp(dist, 12.0, 6.0) * beside * (1.0 - cues.sky))
-        score = colour * smooth * elongated * place * 1.25 * np.maximum(similar, mirror)
+        score = looks * place * 1.25 * np.maximum(similar, mirror)
     waterline = _waterline(cues, bulk)
     if waterline is not None:
         # Below the waterline, the lake: all of it (the sky excepted). Above it, water either falls
